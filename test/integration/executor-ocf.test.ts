@@ -110,6 +110,30 @@ describe('OCF agents', () => {
     assert.equal(env.TANDEM_ATTRD_SOCKET, executor.attrdSocketPath);
   });
 
+  it("runs ocf-shellfuncs' own helpers (ocf_promotion_score, ocf_attribute_target) through Tandem's commands", async () => {
+    const out = join(ocf.work, 'shellfuncs.out');
+    // What galera does: promotion scores for itself and a peer, partition size, quorum, an attribute query.
+    ocf.addAgent(
+      'shellfuncs',
+      `#!/bin/sh
+. "\${OCF_FUNCTIONS_DIR}/ocf-shellfuncs"
+ocf_promotion_score -v 100 || exit 1
+ocf_promotion_score -N node2 -v 50 || exit 1
+echo "target=$(ocf_attribute_target)" > "$OCF_RESKEY_out"
+echo "partition=$(\${HA_SBIN_DIR}/crm_node -p | wc -w)" >> "$OCF_RESKEY_out"
+echo "quorate=$(\${HA_SBIN_DIR}/crm_node -q)" >> "$OCF_RESKEY_out"
+echo "bootstrap=$(\${HA_SBIN_DIR}/crm_attribute -N node1 -l reboot --name galera-bootstrap --quiet 2>/dev/null)" >> "$OCF_RESKEY_out"
+exit $OCF_SUCCESS
+`,
+    );
+    await backend.setNodeAttribute('node1', 'galera-bootstrap', 'true', 'transient');
+    const res = await op(ocfRsc('galera', 'test', 'shellfuncs', { out }), 'promote');
+    assert.equal(res.rc, OcfRc.SUCCESS, res.stderr);
+    assert.equal(backend.peek('node1', 'master-galera', 'transient'), '100');
+    assert.equal(backend.peek('node2', 'master-galera', 'transient'), '50');
+    assert.equal(readFileSync(out, 'utf8'), 'target=node1\npartition=2\nquorate=1\nbootstrap=true\n');
+  });
+
   it('kills a hanging agent and its whole process group at the timeout, grandchild included', async () => {
     const pids = join(ocf.work, 'hang');
     // Ignores SIGTERM, and so does the sleep it forks: only the SIGKILL escalation ends them.
