@@ -40,7 +40,12 @@ export class Member {
       ...(options.credentials ? { credentials: options.credentials } : {}),
       ...(options.auth ? { auth: options.auth } : {}),
     };
-    const backoff = { 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 500 };
+    const backoff = {
+      'grpc.initial_reconnect_backoff_ms': 50,
+      'grpc.max_reconnect_backoff_ms': 500,
+      // gRPC's 4 MiB default would turn a large list into an endless "retry" of RESOURCE_EXHAUSTED.
+      'grpc.max_receive_message_length': -1,
+    };
     this.unary = new Etcd3({ ...common, grpcOptions: backoff });
     this.streams = new Etcd3({
       ...common,
@@ -53,6 +58,15 @@ export class Member {
         'grpc.keepalive_permit_without_calls': 0,
       },
     });
+  }
+
+  /**
+   * Is this member part of a working quorum? A linearizable read needs the leader's confirmation,
+   * so a member that is dead, frozen or cut off from the others fails it within the deadline —
+   * whereas a watch stream on such a member would just stay silent.
+   */
+  async checkQuorum(timeoutMs: number): Promise<void> {
+    await this.unary.kv.range({ key: Buffer.from([0]), count_only: true }, { deadline: new Date(Date.now() + timeoutMs) });
   }
 
   /** One keep-alive for `id` on this member's shared keep-alive stream; resolves with the new TTL (0: gone). */

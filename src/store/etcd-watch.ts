@@ -28,6 +28,7 @@ export class EtcdWatch implements Watch {
   private stream: WatchStream | undefined;
   private member: Member | undefined;
   private attempt = 0;
+  private created = false;
   private done = false;
   private createTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -41,7 +42,7 @@ export class EtcdWatch implements Watch {
   ) {
     this.next = options.fromRevision;
     this.ready = new Promise((res) => (this.resolveReady = res));
-    void this.connect();
+    queueMicrotask(() => void this.connect()); // never call back before watch() has returned
   }
 
   cancel(): void {
@@ -56,6 +57,16 @@ export class EtcdWatch implements Watch {
     this.done = true;
     this.dropStream();
     this.onError(err);
+  }
+
+  /** The member whose stream is established now, if any (for the store's quorum check). */
+  get connectedTo(): Member | undefined {
+    return this.stream && this.created ? this.member : undefined;
+  }
+
+  /** The store found `member` unhealthy: if this watch is on it, move to another member now. */
+  memberUnhealthy(member: Member): void {
+    if (this.member === member && this.stream) this.failed(member, this.stream);
   }
 
   private async connect(): Promise<void> {
@@ -74,6 +85,7 @@ export class EtcdWatch implements Watch {
       return;
     }
     this.stream = stream;
+    this.created = false;
     stream.on('data', (res: IWatchResponse) => this.onResponse(stream, member, res));
     stream.on('error', () => this.failed(member, stream));
     stream.on('end', () => this.failed(member, stream));
@@ -107,6 +119,7 @@ export class EtcdWatch implements Watch {
       return this.failed(member, stream);
     }
     if (res.created) {
+      this.created = true;
       clearTimeout(this.createTimer);
       this.attempt = 0;
       if (this.next === undefined) this.next = Number(res.header.revision) + 1;

@@ -3,7 +3,8 @@
 //
 // Failover behaviour is the point of this module. Every call gets a short deadline per attempt
 // (default 100 ms, a LAN round trip plus a disk sync with room to spare) and, when an attempt fails
-// or times out, is retried on the next member until the call's overall budget runs out. A put that
+// or times out, is retried on the next member until the call's overall budget runs out (each new
+// round over all members doubles the deadline, so a slow but working cluster still gets through). A put that
 // reached a dying leader would otherwise hang for etcd's own server timeout (5 s + 2 x election
 // timeout); with this loop writes resume as soon as the surviving members have elected a new leader.
 //
@@ -44,9 +45,16 @@ export interface EtcdStoreOptions {
    */
   callBudgetMs?: number;
   /**
-   * gRPC keep-alive ping interval on watch/keep-alive streams, ms; how fast a silently dead member
-   * (link down, no RST) is noticed by a stream. Default 5000, the smallest etcd accepts by default:
-   * lower it together with etcd's `--grpc-keepalive-min-time`.
+   * How often the members that carry watch streams are checked to still be part of a working quorum
+   * (a linearizable read with the attempt deadline), ms. A watch on a member that is frozen or cut
+   * off from the others receives nothing and reports nothing; this check is what moves it to another
+   * member. Default 1000.
+   */
+  watchCheckMs?: number;
+  /**
+   * gRPC keep-alive ping interval on streams, ms: a second line of defence for streams on a silently
+   * dead member. Default 10000, safely above etcd's default `--grpc-keepalive-min-time` of 5 s (pings
+   * more frequent than that get the connection closed by the server).
    */
   streamPingMs?: number;
   credentials?: MemberOptions['credentials'];
@@ -72,14 +80,17 @@ export class EtcdStore implements Store, WatchHost {
   private preferred = 0;
   private isClosed = false;
   private readonly watches = new Set<EtcdWatch>();
+  private readonly watchCheckMs: number;
+  private watchCheckTimer: NodeJS.Timeout | undefined;
   private readonly handles = new Set<LeaseHandle>();
 
   constructor(options: EtcdStoreOptions) {
     if (!options.endpoints.length) throw new StoreError('invalid-argument', 'etcd store: no endpoints given');
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 100;
     this.callBudgetMs = options.callBudgetMs ?? 2000;
+    this.watchCheckMs = options.watchCheckMs ?? 1000;
     const memberOptions: MemberOptions = {
-      streamPingMs: options.streamPingMs ?? 5000,
+      streamPingMs: options.streamPingMs ?? 10_000,
       ...(options.credentials ? { credentials: options.credentials } : {}),
       ...(options.auth ? { auth: options.auth } : {}),
     };
@@ -107,7 +118,11 @@ export class EtcdStore implements Store, WatchHost {
     for (let attempt = 0; ; attempt++) {
       const member = this.memberFor(attempt);
       const left = start + budgetMs - systemClock.now();
-      const timeoutMs = Math.max(1, Math.min(this.attemptTimeoutMs, left));
+      // Each full round over the members doubles the deadline: the first round finds a live member
+      // fast; later rounds stop a merely slow (loaded) cluster from timing out every attempt, which
+      // would make txn outcomes needlessly indeterminate.
+      const round = Math.floor(attempt / this.members.length);
+      const timeoutMs = Math.max(1, Math.min(this.attemptTimeoutMs * 2 ** Math.min(round, 4), left));
       try {
         const result = await fn({ member, timeoutMs, deadline: new Date(Date.now() + timeoutMs), priorAmbiguous });
         this.preferred = this.members.indexOf(member);
@@ -124,8 +139,8 @@ export class EtcdStore implements Store, WatchHost {
         this.memberFailed(member);
       }
       // A pause only after a whole round of members failed: the next member may be healthy now.
-      const round = Math.floor((attempt + 1) / this.members.length);
-      const pause = (attempt + 1) % this.members.length === 0 ? Math.min(200, 10 * 2 ** Math.min(round, 5)) : 0;
+      const roundsDone = Math.floor((attempt + 1) / this.members.length);
+      const pause = (attempt + 1) % this.members.length === 0 ? Math.min(200, 10 * 2 ** Math.min(roundsDone, 5)) : 0;
       if (systemClock.now() + pause >= start + budgetMs) {
         const code = allUnavailable ? 'unavailable' : 'timeout';
         throw new StoreError(
@@ -223,14 +238,38 @@ export class EtcdStore implements Store, WatchHost {
   watch(prefix: string, options: WatchOptions, onEvents: WatchListener, onError: WatchErrorListener): Watch {
     const w = new EtcdWatch(this, prefix, options, onEvents, onError);
     this.watches.add(w);
-    const cancel = w.cancel.bind(w);
+    this.watchCheckTimer ??= setInterval(() => void this.checkWatchMembers(), this.watchCheckMs).unref();
     return {
       ready: w.ready,
       cancel: () => {
         this.watches.delete(w);
-        cancel();
+        w.cancel();
+        if (this.watches.size === 0) {
+          clearInterval(this.watchCheckTimer);
+          this.watchCheckTimer = undefined;
+        }
       },
     };
+  }
+
+  /** Move watches off members that no longer answer a linearizable read in time. */
+  private async checkWatchMembers(): Promise<void> {
+    const inUse = new Set<Member>();
+    for (const w of this.watches) {
+      const m = w.connectedTo;
+      if (m) inUse.add(m);
+    }
+    await Promise.all(
+      [...inUse].map(async (m) => {
+        try {
+          await m.checkQuorum(this.attemptTimeoutMs * 2);
+        } catch {
+          if (this.isClosed) return;
+          this.memberFailed(m);
+          for (const w of this.watches) w.memberUnhealthy(m);
+        }
+      }),
+    );
   }
 
   // --- leases --------------------------------------------------------------------------------------
@@ -277,6 +316,7 @@ export class EtcdStore implements Store, WatchHost {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    clearInterval(this.watchCheckTimer);
     for (const w of this.watches) w.terminate(new StoreError('closed', 'watch: store client was closed'));
     this.watches.clear();
     for (const h of [...this.handles]) h.markLost('closed', `lease ${h.id}: store client was closed`);

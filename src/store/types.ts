@@ -274,12 +274,12 @@ export class StoreError extends Error {
   override readonly name = 'StoreError';
   readonly code: StoreErrorCode;
   /** For `compacted`: the oldest revision still available. */
-  readonly compactRevision?: number;
+  declare readonly compactRevision?: number;
 
   constructor(code: StoreErrorCode, message: string, extra?: { cause?: unknown; compactRevision?: number }) {
     super(message, extra?.cause === undefined ? undefined : { cause: extra.cause });
     this.code = code;
-    if (extra?.compactRevision !== undefined) this.compactRevision = extra.compactRevision;
+    if (extra?.compactRevision !== undefined) Object.defineProperty(this, 'compactRevision', { value: extra.compactRevision, enumerable: true });
   }
 }
 

@@ -18,6 +18,9 @@ export interface EtcdMember {
   process: ChildProcess | undefined;
   /** SIGKILL this member (by its PID). */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT this member (by its PID): a frozen host whose sockets stay open. */
+  freeze(): void;
+  thaw(): void;
   /** Tail of its stderr, for failure messages. */
   stderr(): string;
 }
@@ -104,6 +107,8 @@ export async function startEtcdCluster(options: ClusterOptions): Promise<EtcdClu
         process.kill(p.pid!, 'SIGKILL');
         await exited;
       },
+      freeze: () => void process.kill(child.pid!, 'SIGSTOP'),
+      thaw: () => void process.kill(child.pid!, 'SIGCONT'),
       stderr: () => stderr,
     };
     return member;
