@@ -31,6 +31,45 @@ export interface SetAttributeOptions {
   private?: boolean;
 }
 
+/** A node as crm_mon shows it. */
+export interface NodeStatus {
+  name: string;
+  id: string;
+  online: boolean;
+  standby: boolean;
+  /** Lost without being known stopped (needs fencing). */
+  unclean: boolean;
+  maintenance?: boolean;
+  type?: 'member' | 'remote';
+}
+
+/** One placed (or stopped) instance of a resource, as crm_mon lists it. */
+export interface ResourceInstanceStatus {
+  /** Primitive id without clone suffix, as crm_mon prints it ("galera"). */
+  id: string;
+  /** "ocf:heartbeat:galera" */
+  agent: string;
+  role: 'Started' | 'Stopped' | 'Promoted' | 'Unpromoted' | 'Starting' | 'Stopping' | 'Migrating' | 'Unknown';
+  /** Where the instance is active; absent when stopped. */
+  node?: string;
+  failed?: boolean;
+  managed?: boolean;
+  orphaned?: boolean;
+  blocked?: boolean;
+  /** Clone the instance belongs to. */
+  clone?: { id: string; promotable: boolean; unique: boolean };
+  /** Group the primitive belongs to. */
+  group?: string;
+}
+
+/** What crm_mon, cibadmin -Q and crm_resource --locate show agents (galera, rabbitmq-cluster). */
+export interface ClusterStatus {
+  dc?: string;
+  quorate: boolean;
+  nodes: NodeStatus[];
+  resources: ResourceInstanceStatus[];
+}
+
 export class NoSuchNodeError extends Error {
   constructor(readonly node: string) {
     super(`Could not map name=${node} to a UUID`);
@@ -47,6 +86,10 @@ export interface AttributeBackend {
   setNodeAttribute(node: string, name: string, value: string, kind: NodeAttributeKind, opts?: SetAttributeOptions): Promise<void>;
   /** Deleting an attribute that is not set is not an error. */
   deleteNodeAttribute(node: string, name: string, kind: NodeAttributeKind): Promise<void>;
+  /** Every attribute of one kind on a node (cibadmin -Q shows the transient ones). */
+  listNodeAttributes(node: string, kind: NodeAttributeKind): Promise<Record<string, string>>;
+  /** Nodes and resource instances for crm_mon, cibadmin -Q and crm_resource --locate. */
+  clusterStatus(): Promise<ClusterStatus>;
   /** `set` is the XML id of the property set (crm_attribute -s); undefined means any set. */
   getClusterProperty(name: string, section: PropertySection, set?: string): Promise<string | undefined>;
   setClusterProperty(name: string, value: string, section: PropertySection, set?: string): Promise<void>;
@@ -60,6 +103,10 @@ export class InMemoryAttributeBackend implements AttributeBackend {
   quorate = true;
   /** Names of the nodes in our partition; defaults to every member. */
   partitionMembers?: string[];
+  /** Resource instances crm_mon shows; tests set them. */
+  resources: ResourceInstanceStatus[] = [];
+  /** Per-node overrides of what crm_mon shows (online, standby, unclean). */
+  nodeStatus: Record<string, Partial<NodeStatus>> = {};
   private readonly attrs = new Map<string, string>();
   private readonly props = new Map<string, string>();
   /** Every change, in order: what tests assert on. */
@@ -99,6 +146,32 @@ export class InMemoryAttributeBackend implements AttributeBackend {
     this.checkNode(node);
     this.attrs.delete(attrKey(node, name, kind));
     this.log.push({ op: 'delete', node, name, kind });
+  }
+
+  async listNodeAttributes(node: string, kind: NodeAttributeKind): Promise<Record<string, string>> {
+    this.checkNode(node);
+    const prefix = attrKey(node, '', kind);
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.attrs) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+    return out;
+  }
+
+  async clusterStatus(): Promise<ClusterStatus> {
+    const { members, quorate } = await this.partition();
+    return {
+      dc: members[0],
+      quorate,
+      nodes: this.nodes.map((n) => ({
+        name: n.name,
+        id: n.id,
+        online: members.includes(n.name),
+        standby: false,
+        unclean: false,
+        type: 'member' as const,
+        ...this.nodeStatus[n.name],
+      })),
+      resources: this.resources.map((r) => ({ ...r })),
+    };
   }
 
   async getClusterProperty(name: string, section: PropertySection, set?: string): Promise<string | undefined> {

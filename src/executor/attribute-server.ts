@@ -16,6 +16,8 @@ export type AttributeRequest =
   | { op: 'get-all'; name: string; kind: NodeAttributeKind }
   | { op: 'set'; node?: string; name: string; value: string; kind: NodeAttributeKind; dampenMs?: number; private?: boolean }
   | { op: 'delete'; node?: string; name: string; kind: NodeAttributeKind }
+  | { op: 'list'; node?: string; kind: NodeAttributeKind }
+  | { op: 'status' }
   | { op: 'get-property'; name: string; section: PropertySection; set?: string }
   | { op: 'set-property'; name: string; value: string; section: PropertySection; set?: string }
   | { op: 'delete-property'; name: string; section: PropertySection; set?: string };
@@ -62,6 +64,12 @@ export async function handleAttributeRequest(backend: AttributeBackend, req: Att
       await backend.deleteNodeAttribute(n, req.name, req.kind);
       return { ok: true, node: n };
     }
+    case 'list': {
+      const n = await node(req.node);
+      return { ok: true, node: n, values: await backend.listNodeAttributes(n, req.kind) };
+    }
+    case 'status':
+      return { ok: true, ...(await backend.clusterStatus()) };
     case 'get-property':
       return { ok: true, value: (await backend.getClusterProperty(req.name, req.section, req.set)) ?? null };
     case 'set-property':
@@ -83,7 +91,11 @@ export function requestProblem(req: unknown): string | undefined {
     case 'node-name':
     case 'nodes':
     case 'partition':
+    case 'status':
       return undefined;
+    case 'list':
+      if (!KINDS.includes(r.kind as string)) return 'list needs kind transient, permanent or utilization';
+      return optStr('node') ? undefined : 'node must be a string';
     case 'get':
     case 'get-all':
     case 'set':

@@ -1,5 +1,6 @@
 // The environment an OCF agent expects, as Pacemaker's executor builds it.
 
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { OperationRequest } from './types.ts';
 
@@ -7,6 +8,8 @@ import type { OperationRequest } from './types.ts';
 export const AGENT_HELPERS_DIR = fileURLToPath(new URL('../../bin/agent-helpers', import.meta.url));
 
 export const DEFAULT_OCF_ROOT = '/usr/lib/ocf';
+
+const HAVE_BASH = existsSync('/bin/bash');
 
 /** Pacemaker 2.1.5's feature set. Agents compare it (ocf_promotion_score picks
  * `crm_attribute -p` from 3.10.0 on; galera picks crm_mon's XML option by it). */
@@ -41,6 +44,9 @@ export function baseAgentEnvironment(opts: AgentEnvironmentOptions): Record<stri
   env.HA_LOGFACILITY = 'none';
   env.HA_LOGD = 'no';
   env.HA_debug = opts.debug ? '1' : '0';
+  // ocf-shellfuncs' crm_mon_no_validation runs "$SHELL" -c with bash's <(...); a daemon's
+  // environment may have no SHELL at all.
+  if (HAVE_BASH) env.SHELL = '/bin/bash';
   if (opts.attrdSocket) env.TANDEM_ATTRD_SOCKET = opts.attrdSocket;
   return env;
 }

@@ -134,6 +134,44 @@ exit $OCF_SUCCESS
     assert.equal(readFileSync(out, 'utf8'), 'target=node1\npartition=2\nquorate=1\nbootstrap=true\n');
   });
 
+  it("gives galera's crm_mon_no_validation checks and rabbitmq-cluster's cibadmin join list the answers they parse", async () => {
+    const out = join(ocf.work, 'status.out');
+    // The pipelines below are copied from galera (master_exists, is_last_node_in_quorate_partition)
+    // and rabbitmq-cluster (rmq_join_list).
+    ocf.addAgent(
+      'statusprobe',
+      `#!/bin/sh
+. "\${OCF_FUNCTIONS_DIR}/ocf-shellfuncs"
+INSTANCE_ATTR_NAME=galera
+RMQ_CRM_ATTR_COOKIE="rmq-node-attr-rabbitmq"
+if crm_mon_no_validation -1 --output-as=xml | grep -q -i -E "resource.*id=\\"\${INSTANCE_ATTR_NAME}\\".*role=\\"(Promoted|Master)\\".*active=\\"true\\".*orphaned=\\"false\\".*failed=\\"false\\""; then
+  echo "master_exists=yes" > "$OCF_RESKEY_out"
+else
+  echo "master_exists=no" > "$OCF_RESKEY_out"
+fi
+echo "clean_members=$(crm_mon_no_validation -1X | xmllint --xpath 'count(//nodes/node[@type="member" and @unclean="false"])' -)" >> "$OCF_RESKEY_out"
+join_list=$(cibadmin -Q --xpath "//node_state[@crmd='online']//nvpair[@name='$RMQ_CRM_ATTR_COOKIE']" | grep "$RMQ_CRM_ATTR_COOKIE" | sed -n -e "s/^.*value=.\\(.*\\)\\".*$/\\1/p")
+echo "join_list=$join_list" >> "$OCF_RESKEY_out"
+exit $OCF_SUCCESS
+`,
+    );
+    backend.resources = [
+      { id: 'galera', agent: 'ocf:heartbeat:galera', role: 'Promoted', node: 'node2', clone: { id: 'galera-clone', promotable: true, unique: false } },
+    ];
+    await backend.setNodeAttribute('node2', 'rmq-node-attr-rabbitmq', 'rabbit@node2', 'transient');
+    try {
+      const res = await op(ocfRsc('probe', 'test', 'statusprobe', { out }), 'monitor');
+      assert.equal(res.rc, OcfRc.SUCCESS, res.stderr);
+      assert.equal(readFileSync(out, 'utf8'), 'master_exists=yes\nclean_members=2\njoin_list=rabbit@node2\n');
+      backend.resources = [{ ...backend.resources[0]!, role: 'Unpromoted' }];
+      await op(ocfRsc('probe', 'test', 'statusprobe', { out }), 'monitor');
+      assert.match(readFileSync(out, 'utf8'), /^master_exists=no\n/);
+    } finally {
+      backend.resources = [];
+      await backend.deleteNodeAttribute('node2', 'rmq-node-attr-rabbitmq', 'transient');
+    }
+  });
+
   it('kills a hanging agent and its whole process group at the timeout, grandchild included', async () => {
     const pids = join(ocf.work, 'hang');
     // Ignores SIGTERM, and so does the sleep it forks: only the SIGKILL escalation ends them.

@@ -225,3 +225,77 @@ describe('attrd_updater', () => {
     assert.equal(all.stdout, 'name="gtid" host="node1" value="a"\nname="gtid" host="node3" value="c"\n');
   });
 });
+
+describe('crm_mon, cibadmin and crm_resource (status for galera and rabbitmq-cluster)', () => {
+  before(() => {
+    backend.resources = [
+      { id: 'galera', agent: 'ocf:heartbeat:galera', role: 'Promoted', node: 'node1', clone: { id: 'galera-clone', promotable: true, unique: false } },
+      { id: 'galera', agent: 'ocf:heartbeat:galera', role: 'Unpromoted', node: 'node2', clone: { id: 'galera-clone', promotable: true, unique: false } },
+      { id: 'vip', agent: 'ocf:heartbeat:IPaddr2', role: 'Started', node: 'node1' },
+      { id: 'haproxy', agent: 'ocf:heartbeat:haproxy', role: 'Stopped' },
+    ];
+    backend.nodeStatus = { node3: { online: false } };
+  });
+  after(() => {
+    backend.resources = [];
+    backend.nodeStatus = {};
+  });
+
+  it('prints crm_mon XML whose resource lines match the pattern galera greps for', async () => {
+    const res = await run('crm_mon', ['-1', '--output-as=xml']);
+    assert.equal(res.code, 0, res.stderr);
+    const galeraPromoted = /resource.*id="galera".*role="(Promoted|Master)".*active="true".*orphaned="false".*failed="false"/i;
+    assert.ok(res.stdout.split('\n').some((l) => galeraPromoted.test(l)), res.stdout);
+    assert.match(res.stdout, /<clone id="galera-clone" multi_state="true"/);
+    assert.match(res.stdout, /<node name="node3" id="3" online="false" standby="false"[^>]* unclean="false"[^>]* type="member"\/>/);
+    assert.ok(!res.stdout.includes('haproxy'), 'inactive resources only with -r');
+    assert.match((await run('crm_mon', ['-r', '--as-xml'])).stdout, /id="haproxy" resource_agent="ocf:heartbeat:haproxy" role="Stopped" active="false"/);
+    assert.equal((await run('crm_mon', ['-1X'])).stdout.includes('<nodes>'), true);
+  });
+
+  it('prints a crm_mon text summary', async () => {
+    const res = await run('crm_mon', ['-1']);
+    assert.equal(res.code, 0);
+    assert.match(res.stdout, /Online: \[ node1 node2 \]/);
+    assert.match(res.stdout, /OFFLINE: \[ node3 \]/);
+    assert.match(res.stdout, /galera\t\(ocf:heartbeat:galera\):\t Promoted node1/);
+  });
+
+  it("answers cibadmin's node_state nvpair XPath queries the way rabbitmq-cluster uses them", async () => {
+    await backend.setNodeAttribute('node1', 'rmq-node-attr-rmq', 'rabbit@node1', 'transient');
+    await backend.setNodeAttribute('node3', 'rmq-node-attr-rmq', 'rabbit@node3', 'transient');
+    try {
+      const online = await run('cibadmin', ['-Q', '--xpath', "//node_state[@crmd='online']//nvpair[@name='rmq-node-attr-rmq']"]);
+      assert.deepEqual(online, { code: 0, stdout: '<nvpair id="status-1-rmq-node-attr-rmq" name="rmq-node-attr-rmq" value="rabbit@node1"/>\n', stderr: '' });
+      const any = await run('cibadmin', ['-Q', '--xpath', "//node_state//nvpair[@name='rmq-node-attr-rmq']"]);
+      assert.match(any.stdout, /^<xpath-query>\n {2}<nvpair [^\n]*rabbit@node1[^\n]*\n {2}<nvpair [^\n]*rabbit@node3[^\n]*\n<\/xpath-query>\n$/);
+      const none = await run('cibadmin', ['-Q', '--xpath', "//node_state//nvpair[@name='nothing']"]);
+      assert.equal(none.code, 105);
+      assert.equal(none.stdout, '');
+      const whole = await run('cibadmin', ['-Q']);
+      assert.match(whole.stdout, /<node_state id="1" uname="node1" in_ccm="true" crmd="online"/);
+      assert.match(whole.stdout, /<node_state id="3" uname="node3" in_ccm="false" crmd="offline"/);
+      assert.equal((await run('cibadmin', ['-Q', '--xpath', '//resources'])).code, 64);
+      assert.equal((await run('cibadmin', ['-C', '-o', 'resources', '-X', '<primitive/>'])).code, 64, 'no writes');
+    } finally {
+      await backend.deleteNodeAttribute('node1', 'rmq-node-attr-rmq', 'transient');
+      await backend.deleteNodeAttribute('node3', 'rmq-node-attr-rmq', 'transient');
+    }
+  });
+
+  it('locates resources with crm_resource --locate / -W', async () => {
+    assert.deepEqual(await run('crm_resource', ['--locate', '-r', 'galera']), {
+      code: 0,
+      stdout: 'resource galera is running on: node1 Promoted\nresource galera is running on: node2\n',
+      stderr: '',
+    });
+    assert.equal((await run('crm_resource', ['-W', '-r', 'vip', '-Q'])).stdout, 'node1\n');
+    assert.equal((await run('crm_resource', ['-W', '-r', 'galera-clone', '-Q'])).stdout, 'node1\nnode2\n');
+    const stopped = await run('crm_resource', ['-W', '-r', 'haproxy']);
+    assert.deepEqual(stopped, { code: 0, stdout: '', stderr: 'resource haproxy is NOT running\n' });
+    const missing = await run('crm_resource', ['-W', '-r', 'nope']);
+    assert.equal(missing.code, 105);
+    assert.match(missing.stderr, /Resource 'nope' not found/);
+    assert.equal((await run('crm_resource', ['-r', 'vm', '-z', '-g', 'cpu'])).code, 64, 'utilization edits are refused');
+  });
+});
