@@ -114,8 +114,8 @@ export function runAgentProcess(inv: AgentInvocation): Promise<AgentRun> {
     if (inv.signal?.aborted) queueMicrotask(onAbort);
     else inv.signal?.addEventListener('abort', onAbort, { once: true });
 
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      // Only spawn failures arrive here before 'exit'; the child never ran.
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      // Spawn failures (the child never ran) end the run; later errors change nothing.
       if (child.pid === undefined) finish(null, null, err);
     });
     child.once('exit', (code, sig) => {

@@ -7,7 +7,6 @@ export class OutputTail {
 
   constructor(private readonly limitBytes = 8192) {}
 
-
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;

@@ -162,6 +162,7 @@ export class ProcessSupervisor implements ClassRunner {
       exited: new Promise<void>((r) => (markExited = r)),
     };
     this.procs.set(rscId, entry);
+    child.on('error', () => {}); // signalling is done by process group; nothing else can fail here
     child.once('exit', (exitCode, signal) => {
       const wasExpected = entry.state === 'stopping';
       entry.state = 'exited';
