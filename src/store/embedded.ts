@@ -71,6 +71,8 @@ class Backend {
   compactRevision = 0;
   closed = false;
   private readonly data = new Map<string, KeyValue>();
+  /** Every key, sorted: list(prefix) is a binary search plus a scan of what it returns. */
+  private readonly sortedKeys: string[] = [];
   private history: WatchEvent[] = [];
   private readonly watchers = new Set<BackendWatcher>();
   private readonly leases = new Map<LeaseId, BackendLease>();
@@ -93,8 +95,12 @@ class Backend {
       return kv ? [kv] : [];
     }
     const out: KeyValue[] = [];
-    for (const [k, kv] of this.data) if (k.startsWith(key)) out.push(kv);
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (let i = lowerBound(this.sortedKeys, key); i < this.sortedKeys.length; i++) {
+      const k = this.sortedKeys[i]!;
+      if (!k.startsWith(key)) break;
+      out.push(this.data.get(k)!);
+    }
+    return out;
   }
 
   // --- writes: every change goes through a Batch so that one call = one revision ------------------
@@ -145,9 +151,11 @@ class Backend {
       const old = this.data.get(ev.key);
       if (old?.lease !== undefined) this.leases.get(old.lease)?.keys.delete(ev.key);
       if (ev.type === 'put') {
+        if (!old) this.sortedKeys.splice(lowerBound(this.sortedKeys, ev.key), 0, ev.key);
         this.data.set(ev.key, ev.kv);
         if (ev.kv.lease !== undefined) this.leases.get(ev.kv.lease)?.keys.add(ev.key);
       } else {
+        this.sortedKeys.splice(lowerBound(this.sortedKeys, ev.key), 1);
         this.data.delete(ev.key);
       }
       this.history.push(ev);
@@ -359,6 +367,18 @@ class Batch {
     }
     return victims.length;
   }
+}
+
+/** First index whose key is >= `key`. */
+function lowerBound(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function compare<T extends string | number>(actual: T, op: Compare['op'], expected: T): boolean {
