@@ -61,6 +61,7 @@ export function runAgentProcess(inv: AgentInvocation): Promise<AgentRun> {
     let cancelled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let settled = false;
+    let exited = false;
 
     const child = spawn(inv.file, inv.args, {
       env: inv.env,
@@ -107,7 +108,7 @@ export function runAgentProcess(inv: AgentInvocation): Promise<AgentRun> {
       terminate();
     }, inv.timeoutMs);
     const onAbort = () => {
-      if (timedOut || cancelled) return;
+      if (timedOut || cancelled || exited) return;
       cancelled = true;
       terminate();
     };
@@ -119,6 +120,10 @@ export function runAgentProcess(inv: AgentInvocation): Promise<AgentRun> {
       if (child.pid === undefined) finish(null, null, err);
     });
     child.once('exit', (code, sig) => {
+      // The agent finished: a deadline passing while its pipes drain must not kill what it left
+      // running (a daemon it started) nor turn a success into a timeout.
+      exited = true;
+      clearTimeout(deadline);
       if (timedOut || cancelled) {
         // The agent is gone; whatever it left in its group goes now rather than after the grace.
         clearTimeout(killTimer);
