@@ -193,6 +193,38 @@ exit $OCF_SUCCESS
     }
   });
 
+  it('returns as soon as an agent exits, leaving a daemon it started (and that holds its pipes) running', async () => {
+    const pidfile = join(ocf.work, 'daemon.pid');
+    ocf.addAgent('daemonizer', `#!/bin/sh\nsleep 300 &\necho $! > "${pidfile}"\nexit 0\n`);
+    const res = await op(ocfRsc('daemon1', 'test', 'daemonizer'), 'start', { timeoutMs: 500 });
+    const daemon = readPid(pidfile);
+    try {
+      assert.equal(res.status, 'done');
+      assert.equal(res.rc, OcfRc.SUCCESS);
+      assert.ok(res.durationMs < 400, `result after ${res.durationMs} ms`);
+      await new Promise((r) => setTimeout(r, 700)); // past the operation's deadline
+      assert.ok(isAlive(daemon), 'the daemon survives the operation and its deadline');
+    } finally {
+      killQuietly(daemon);
+    }
+  });
+
+  it('kills a running operation that is cancelled, reporting it as cancelled', async () => {
+    const pidfile = join(ocf.work, 'cancel.pid');
+    ocf.addAgent('sleeper', `#!/bin/sh\necho $$ > "${pidfile}"\nexec sleep 300\n`);
+    const task = executor.submit({ rsc: ocfRsc('sleeper1', 'test', 'sleeper'), action: 'start', intervalMs: 0, timeoutMs: 20_000 });
+    assert.ok(await waitFor(() => existsSync(pidfile), 2000));
+    const pid = readPid(pidfile);
+    try {
+      task.cancel();
+      const res = await task.promise;
+      assert.equal(res.status, 'cancelled');
+      assert.ok(await waitFor(() => !isAlive(pid), 1000));
+    } finally {
+      killQuietly(pid);
+    }
+  });
+
   it('reports an agent killed by a signal as an error naming the signal', async () => {
     ocf.addAgent('crash', '#!/bin/sh\necho "about to crash" >&2\nkill -SEGV $$\n');
     const res = await op(ocfRsc('crash1', 'test', 'crash'), 'start');
