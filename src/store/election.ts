@@ -148,6 +148,8 @@ export class Election {
   private lastReported: LeaderInfo | undefined;
   private candidacy: Candidacy | undefined;
   private closed = false;
+  /** campaign() is writing its key (candidacy not set up yet). */
+  private entering = false;
 
   constructor(
     private readonly store: Store,
@@ -164,16 +166,22 @@ export class Election {
    */
   async campaign(): Promise<Leadership> {
     if (this.closed) throw new StoreError('closed', `election ${this.options.prefix}: closed`);
-    if (this.candidacy) throw new StoreError('invalid-argument', `election ${this.options.prefix}: ${this.options.nodeId} is already campaigning`);
+    if (this.candidacy || this.entering) {
+      throw new StoreError('invalid-argument', `election ${this.options.prefix}: ${this.options.nodeId} is already campaigning`);
+    }
+    this.entering = true;
     const ownLease = !this.options.lease;
-    const lease = this.options.lease ?? (await this.store.grantLease(this.options.ttlSeconds ?? 2));
-    if (lease.lost) throw new StoreError('not-leader', `campaign of ${this.options.nodeId}: its lease ${lease.id} is already lost`);
+    let lease: Lease | undefined;
     let token: number;
     try {
+      lease = this.options.lease ?? (await this.store.grantLease(this.options.ttlSeconds ?? 2));
+      if (lease.lost) throw new StoreError('not-leader', `campaign of ${this.options.nodeId}: its lease ${lease.id} is already lost`);
       token = await this.enterQueue(lease);
     } catch (err) {
-      if (ownLease) await lease.revoke().catch(() => {});
+      if (ownLease) await lease?.revoke().catch(() => {});
       throw err;
+    } finally {
+      this.entering = false;
     }
     const result = new Promise<Leadership>((win, lose) => {
       const candidacy: Candidacy = { key: this.key, lease, ownLease, token, win, lose, unsubscribeLease: () => {} };
@@ -324,6 +332,9 @@ export class Election {
     if (this.candidacy !== c) return;
     this.candidacy = undefined;
     c.unsubscribeLease();
+    // A lease we granted only for this candidacy must not be kept alive after it (resign revokes it
+    // itself, after deleting the key).
+    if (c.ownLease && reason !== 'resigned') void c.lease.revoke().catch(() => {});
     if (c.leadership) c.leadership.end({ reason, detail });
     else c.lose(new StoreError('not-leader', `campaign of ${this.options.nodeId} ended before winning: ${detail}`));
   }

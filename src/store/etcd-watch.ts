@@ -9,8 +9,8 @@ import type { Member } from './etcd-member.ts';
 import { StoreError, type Watch, type WatchErrorListener, type WatchListener, type WatchOptions } from './types.ts';
 
 export interface WatchHost {
-  /** Member to (re)connect to; `attempt` counts failed connections since the last healthy one. */
-  memberFor(attempt: number): Member;
+  /** Member to (re)connect to: the preferred one, or the one after the member that just failed. */
+  memberAfter(failed: Member | undefined): Member;
   /** Tell the host that a member failed a stream, so it moves on from it. */
   memberFailed(member: Member): void;
   /** How long a member may take to confirm a new watch before the next is tried (ms). */
@@ -27,7 +27,9 @@ export class EtcdWatch implements Watch {
   private next: number | undefined;
   private stream: WatchStream | undefined;
   private member: Member | undefined;
+  /** Failed (re)connections since the last healthy stream, for back-off. */
   private attempt = 0;
+  private lastFailed: Member | undefined;
   private created = false;
   private done = false;
   private createTimer: NodeJS.Timeout | undefined;
@@ -72,7 +74,7 @@ export class EtcdWatch implements Watch {
   private async connect(): Promise<void> {
     if (this.done) return;
     if (this.host.closed) return this.terminate(new StoreError('closed', `watch "${this.prefix}": store was closed`));
-    const member = this.host.memberFor(this.attempt);
+    const member = this.host.memberAfter(this.lastFailed);
     this.member = member;
     let stream: WatchStream;
     try {
@@ -122,6 +124,7 @@ export class EtcdWatch implements Watch {
       this.created = true;
       clearTimeout(this.createTimer);
       this.attempt = 0;
+      this.lastFailed = undefined;
       if (this.next === undefined) this.next = Number(res.header.revision) + 1;
       this.resolveReady(this.next);
     }
@@ -138,6 +141,7 @@ export class EtcdWatch implements Watch {
     if (this.done || (stream && stream !== this.stream)) return;
     this.dropStream();
     this.host.memberFailed(member);
+    this.lastFailed = member;
     this.attempt++;
     // First retry at once (another member), then back off a little, at most 500 ms.
     const delay = this.attempt <= 1 ? 0 : Math.min(500, 25 * 2 ** Math.min(this.attempt, 5));

@@ -115,8 +115,9 @@ export class EtcdStore implements Store, WatchHost {
     const errors: string[] = [];
     let priorAmbiguous = false;
     let allUnavailable = true;
+    const first = this.preferred;
     for (let attempt = 0; ; attempt++) {
-      const member = this.memberFor(attempt);
+      const member = this.members[(first + attempt) % this.members.length]!;
       const left = start + budgetMs - systemClock.now();
       // Each full round over the members doubles the deadline: the first round finds a live member
       // fast; later rounds stop a merely slow (loaded) cluster from timing out every attempt, which
@@ -152,8 +153,9 @@ export class EtcdStore implements Store, WatchHost {
     }
   }
 
-  memberFor(attempt: number): Member {
-    return this.members[(this.preferred + attempt) % this.members.length]!;
+  memberAfter(failed: Member | undefined): Member {
+    if (!failed) return this.members[this.preferred]!;
+    return this.members[(this.members.indexOf(failed) + 1) % this.members.length]!;
   }
 
   memberFailed(member: Member): void {
