@@ -1,6 +1,7 @@
 // The environment an OCF agent expects, as Pacemaker's executor builds it.
 
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OperationRequest } from './types.ts';
 
@@ -36,7 +37,10 @@ export function baseAgentEnvironment(opts: AgentEnvironmentOptions): Record<stri
     if (v !== undefined && !k.startsWith('OCF_') && !k.startsWith('HA_') && !k.startsWith('CIB_')) env[k] = v;
   }
   const inheritedPath = env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  env.PATH = `${opts.helpersDir}:${inheritedPath}`;
+  // The helpers are `#!/usr/bin/env node` scripts: make sure the node running us is findable.
+  const nodeDir = dirname(process.execPath);
+  const withNode = inheritedPath.split(':').includes(nodeDir) ? inheritedPath : `${inheritedPath}:${nodeDir}`;
+  env.PATH = `${opts.helpersDir}:${withNode}`;
   // Agents call "${HA_SBIN_DIR}/crm_attribute" by full path; Pacemaker's own tools may be installed
   // in /usr/sbin, so HA_SBIN_DIR must point at ours.
   env.HA_SBIN_DIR = opts.helpersDir;
