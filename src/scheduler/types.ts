@@ -151,8 +151,20 @@ export interface Resource {
   container?: Resource;
   /** Allocation is in progress (colocation loop guard). */
   assigning?: boolean;
-  /** Promotion score computed for promotable instances. */
-  promotionScore?: number;
+  /** Score merging is in progress (colocation loop guard). */
+  merging?: boolean;
+  /** Colocations inherited from a parent (group member or clone instance) during assignment. */
+  inheritedThisWith?: Colocation[];
+  inheritedWithThis?: Colocation[];
+  /** A group's colocations were handed to its members. */
+  groupExpanded?: boolean;
+  /** The id the operation history knows an anonymous clone instance by (as agents set scores). */
+  historyName?: string;
+  /** Score of the node when it was assigned. */
+  assignedScore?: number;
+  /** Promotable instances: the promotion priority being built up, then the merged sort index. */
+  promotionPriority?: number;
+  promotionSortIndex?: number;
   /** Was the resource's parameters changed (digest mismatch) on a node: forces a restart. */
   definitionChanged?: Set<string>;
   /** Operation history is empty (never probed anywhere). */
@@ -247,7 +259,8 @@ export interface WorkingSet {
   resourcesById: Map<string, Resource>;
   colocations: Colocation[];
   locations: Location[];
-  orderings: Ordering[];
+  orderings: ResourceOrder[];
+  ticketDeps: TicketDependency[];
   tickets: Map<string, Ticket>;
   failedOps: FailedOp[];
   /** Non-fatal configuration problems (printed by crm_verify-like checks). */
@@ -256,6 +269,10 @@ export interface WorkingSet {
   actions: Action[];
   /** Resources scheduled in this order (for display of decisions). */
   decisions: string[];
+  /** When set, assignment steps record the scores they saw (crm_simulate --show-scores). */
+  scoreLog?: string[];
+  /** Bundle assignment, provided by the bundle module. */
+  assignBundle?: (ws: WorkingSet, r: Resource, prefer?: Node) => Node | undefined;
 }
 
 // ---- actions and ordering ----
@@ -355,16 +372,25 @@ export interface ActionEdge {
   flags: OrderFlags;
 }
 
-/** An order constraint in resolved form (between resource-level tasks). */
-export interface Ordering {
+/** An order constraint resolved to resource-level tasks; action-level edges are built later. */
+export interface ResourceOrder {
   id: string;
-  first?: Resource;
+  first: Resource;
   firstTask: Task;
-  firstAction?: Action;
-  then?: Resource;
+  then: Resource;
   thenTask: Task;
-  thenAction?: Action;
-  flags: OrderFlags;
-  /** Kind from the configuration, for interleave and symmetry decisions. */
   kind: 'Mandatory' | 'Optional' | 'Serialize';
+  symmetrical: boolean;
+  /** For require-all=false sets: "then" needs any one of these. */
+  oneOf?: Resource[];
+  oneOfId?: string;
+}
+
+/** A resource that may only run (in a role) while a ticket is granted. */
+export interface TicketDependency {
+  id: string;
+  ticket: string;
+  rsc: Resource;
+  role: Role | undefined;
+  lossPolicy: 'stop' | 'demote' | 'fence' | 'freeze';
 }

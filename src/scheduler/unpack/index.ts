@@ -25,6 +25,7 @@ export function unpackCib(cib: Cib, now: number): WorkingSet {
     colocations: [],
     locations: [],
     orderings: [],
+    ticketDeps: [],
     tickets: new Map(),
     failedOps: [],
     warnings: [],
