@@ -1,7 +1,7 @@
 // Cluster status in the text layout crm_mon and crm_simulate print: the node list, then every
 // resource (groups, clones and bundles nested), with role, node and flags.
-import type { Node, Resource, WorkingSet } from './types.ts';
-import { primitivesOf } from './unpack/resources.ts';
+import type { FailedOp, Node, Resource, WorkingSet } from './types.ts';
+import { isMaskedProbeFailure } from './unpack/history.ts';
 
 /** Natural order of node names, as crm_mon sorts them ("node2" before "node10"). */
 export function compareNames(a: string, b: string): number {
@@ -23,43 +23,15 @@ export function compareNames(a: string, b: string): number {
   return ax.length - bx.length;
 }
 
-function nodeLines(ws: WorkingSet): string[] {
-  const lines: string[] = [];
-  const lists = { Online: [] as string[], OFFLINE: [] as string[], RemoteOnline: [] as string[], RemoteOFFLINE: [] as string[], GuestOnline: [] as string[], GuestOFFLINE: [] as string[] };
-  const nodes = [...ws.nodes].sort((a, b) => compareNames(a.name, b.name));
-  for (const n of nodes) {
-    const kindWord = n.kind === 'member' ? 'Node' : n.kind === 'remote' ? 'RemoteNode' : 'GuestNode';
-    const prefix = n.kind === 'member' ? '' : n.kind === 'remote' ? 'Remote' : 'Guest';
-    if (n.kind === 'guest' && !n.online && !n.unclean && !isGuestShown(n)) continue;
-    if (n.kind === 'guest' && n.unclean) continue;
-    const hasActive = n.running.length > 0;
-    if (n.unclean) {
-      lines.push(`${kindWord} ${n.name}: UNCLEAN (${n.online ? 'online' : 'offline'})`);
-    } else if (n.pending) {
-      lines.push(`${kindWord} ${n.name}: pending`);
-    } else if (n.online && n.standby) {
-      lines.push(`${kindWord} ${n.name}: standby${hasActive ? ' (with active resources)' : ''}`);
-    } else if (n.online && n.maintenance) {
-      lines.push(`${kindWord} ${n.name}: maintenance`);
-    } else if (!n.online && n.standby) {
-      lines.push(`${kindWord} ${n.name}: OFFLINE (standby)`);
-    } else if (!n.online && n.maintenance) {
-      lines.push(`${kindWord} ${n.name}: OFFLINE (maintenance)`);
-    } else if (n.online && healthWord(ws, n)) {
-      lines.push(`${kindWord} ${n.name}: online (health is ${healthWord(ws, n)})`);
-    } else if (n.online) {
-      lists[`${prefix}Online` as keyof typeof lists].push(n.name);
-    } else {
-      lists[`${prefix}OFFLINE` as keyof typeof lists].push(n.name);
-    }
-  }
-  for (const [label, names] of Object.entries(lists)) if (names.length) lines.push(`${label}: [ ${names.join(' ')} ]`);
-  return lines;
+function sortedNames(nodes: Iterable<Node>): string {
+  return [...nodes]
+    .sort((a, b) => compareNames(a.name, b.name))
+    .map((n) => n.name)
+    .join(' ');
 }
 
-function isGuestShown(_n: Node): boolean {
-  return false;
-}
+// ---------------------------------------------------------------------------------------------
+// Nodes
 
 function healthWord(ws: WorkingSet, n: Node): string | undefined {
   if (ws.options.nodeHealthStrategy === 'none') return undefined;
@@ -73,187 +45,366 @@ function healthWord(ws: WorkingSet, n: Node): string | undefined {
   return worst;
 }
 
-function agentText(r: Resource): string {
-  const a = r.agent!;
-  return a.provider ? `${a.class}:${a.provider}:${a.type}` : `${a.class}:${a.type}`;
-}
-
-function isDisabled(r: Resource): boolean {
-  return r.targetRole === 'Stopped';
-}
-
-/** The display name: anonymous clone instances are shown without their instance number. */
-function displayName(r: Resource): string {
-  const inClone = cloneAncestor(r);
-  if (inClone && !inClone.unique && r.kind === 'primitive') return r.baseId;
-  return r.id;
-}
-
-function cloneAncestor(r: Resource): Resource | undefined {
-  for (let p = r.parent; p; p = p.parent) if (p.kind === 'clone') return p;
+/** The state word of a node that does not fit the plain Online/OFFLINE lists. */
+function unusualNodeState(ws: WorkingSet, n: Node): string | undefined {
+  if (n.unclean) return n.online ? 'UNCLEAN (online)' : n.pending ? 'UNCLEAN (pending)' : 'UNCLEAN (offline)';
+  if (n.pending) return 'pending';
+  if (n.standbyOnFail && n.online) return 'standby (on-fail)';
+  if (n.standby) {
+    if (!n.online) return 'OFFLINE (standby)';
+    return n.running.length > 0 ? 'standby (with active resources)' : 'standby';
+  }
+  if (n.maintenance) return n.online ? 'maintenance' : 'OFFLINE (maintenance)';
+  const health = n.online ? healthWord(ws, n) : undefined;
+  if (health) return `online (health is ${health})`;
   return undefined;
 }
 
-function roleWord(r: Resource): string {
-  if (r.role === 'Unknown') return 'Stopped';
+function nodeLines(ws: WorkingSet): string[] {
+  const lines: string[] = [];
+  const lists: Record<string, Node[]> = { Online: [], OFFLINE: [], RemoteOnline: [], RemoteOFFLINE: [], GuestOnline: [] };
+  for (const n of [...ws.nodes].sort((a, b) => compareNames(a.name, b.name))) {
+    const state = unusualNodeState(ws, n);
+    if (state !== undefined) {
+      const kind = n.kind === 'member' ? 'Node' : n.kind === 'remote' ? 'RemoteNode' : 'GuestNode';
+      lines.push(`${kind} ${n.name}: ${state}`);
+    } else if (n.online) {
+      lists[n.kind === 'member' ? 'Online' : n.kind === 'remote' ? 'RemoteOnline' : 'GuestOnline']!.push(n);
+    } else if (n.kind !== 'guest') {
+      // Offline guest nodes are not worth mentioning: their container is simply stopped.
+      lists[n.kind === 'member' ? 'OFFLINE' : 'RemoteOFFLINE']!.push(n);
+    }
+  }
+  for (const [label, nodes] of Object.entries(lists)) if (nodes.length) lines.push(`${label}: [ ${nodes.map((n) => n.name).join(' ')} ]`);
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource activity, as the status display judges it
+
+/** The top of a resource, not looking beyond a bundle (a bundle's clone is its own top). */
+function uberParent(r: Resource): Resource {
+  let p = r;
+  while (p.parent && p.parent.kind !== 'bundle') p = p.parent;
+  return p;
+}
+
+/**
+ * Whether a resource is active: running on a node that is up, or on one that still needs fencing,
+ * or unmanaged anywhere. `all` asks whether every member is active, else whether any is.
+ */
+export function isActive(r: Resource, all: boolean): boolean {
+  switch (r.kind) {
+    case 'primitive':
+      return r.runningOn.some((n) => n.unclean || n.online || !r.managed);
+    case 'group': {
+      const states = r.children.map((c) => isActive(c, all));
+      if (!states.some(Boolean)) return false;
+      return !(all && states.some((s) => !s));
+    }
+    case 'clone':
+      for (const c of r.children) {
+        const active = isActive(c, all);
+        if (!all && active) return true;
+        if (all && !active) return false;
+      }
+      return all;
+    case 'bundle':
+      for (const rep of r.bundle?.replicas ?? []) {
+        for (const m of [rep.ipRsc, rep.child, rep.container, rep.remote]) {
+          if (!m) continue;
+          const active = isActive(m, all);
+          if (!all && active) return true;
+          if (all && !active) return false;
+        }
+      }
+      return all;
+  }
+}
+
+/** The one node a (possibly grouped) resource is running on, if exactly one. */
+function singleLocation(r: Resource): Node | undefined {
+  const nodes: Node[] = [];
+  for (const p of primitivesOf(r)) for (const n of p.runningOn) if (!nodes.includes(n)) nodes.push(n);
+  return nodes.length === 1 ? nodes[0] : undefined;
+}
+
+function primitivesOf(r: Resource): Resource[] {
+  return r.kind === 'primitive' ? [r] : r.children.flatMap(primitivesOf);
+}
+
+function anyDescendant(r: Resource, test: (x: Resource) => boolean): boolean {
+  return test(r) || r.children.some((c) => anyDescendant(c, test));
+}
+
+const roleRank = { Unknown: 0, Stopped: 1, Started: 2, Unpromoted: 3, Promoted: 4 } as const;
+
+/** Highest role among an instance's members. */
+function instanceRole(r: Resource): Resource['role'] {
+  if (r.kind === 'primitive') return r.role;
+  let best: Resource['role'] = 'Unknown';
+  for (const c of r.children) {
+    const role = instanceRole(c);
+    if (roleRank[role] > roleRank[best]) best = role;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Primitives
+
+function agentText(r: Resource): string {
+  const a = r.agent!;
+  return a.class === 'ocf' ? `${a.class}:${a.provider ?? ''}:${a.type}` : `${a.class}:${a.type}`;
+}
+
+function targetRoleText(r: Resource): string | undefined {
+  return r.meta.get('target-role');
+}
+
+/** target-role limits what the resource may do: Stopped, or Unpromoted for a promotable one. */
+function isDisabled(r: Resource): boolean {
+  const t = targetRoleText(r)?.toLowerCase();
+  if (t === 'stopped') return true;
+  return (t === 'unpromoted' || t === 'slave') && uberParent(r).promotable;
+}
+
+/** The role as shown: a started instance of a promotable clone is "Unpromoted". */
+function displayRole(r: Resource): Resource['role'] {
+  if (r.role === 'Started' && uberParent(r).promotable) return 'Unpromoted';
   return r.role;
 }
 
-/** One primitive's status text after the tab: "Started node1 (unmanaged)". */
-export function primitiveState(r: Resource, node?: Node): string {
-  let s = '';
-  if (r.orphan) s += 'ORPHANED ';
-  const running = node ? [node] : r.runningOn;
-  const pendingStart = r.pendingTask === 'start' && r.pendingNode;
+const PENDING_STATE: Record<string, string> = {
+  start: 'Starting',
+  stop: 'Stopping',
+  migrate_to: 'Migrating',
+  migrate_from: 'Migrating',
+  promote: 'Promoting',
+  demote: 'Demoting',
+};
+
+const OCF_RESULT_TEXT: Record<number, string> = {
+  0: 'ok',
+  1: 'error',
+  2: 'invalid parameter',
+  3: 'unimplemented feature',
+  4: 'insufficient privileges',
+  5: 'not installed',
+  6: 'not configured',
+  7: 'not running',
+  8: 'promoted',
+  9: 'promoted (failed)',
+  190: 'degraded',
+  191: 'degraded promoted',
+};
+
+function resultText(rc: number): string {
+  return OCF_RESULT_TEXT[rc] ?? 'unknown';
+}
+
+/** The resource id an operation key ("<rsc>_<task>_<interval>") names. */
+function opKeyResource(key: string): string | undefined {
+  const m = /^(.+)_[^_]+_\d+$/.exec(key);
+  if (!m) return undefined;
+  // migrate_to / migrate_from contain an underscore themselves.
+  return m[1]!.replace(/_migrate$/, '');
+}
+
+/** The probe that found a resource not installed (or misconfigured) on a node, if any. */
+function failedProbeFor(ws: WorkingSet, r: Resource, nodeName: string | undefined): FailedOp | undefined {
+  const top = uberParent(r);
+  let id = r.id;
+  if (r.kind === 'clone') id = cloneChildId(r);
+  else if (top.kind === 'clone') id = cloneChildId(top);
+  return ws.failedOps.find(
+    (f) =>
+      isMaskedProbeFailure({ operation: f.task, intervalMs: f.intervalMs, rc: f.rc, status: f.status }) &&
+      f.onNode !== undefined &&
+      (nodeName === undefined || f.onNode === nodeName) &&
+      opKeyResource(f.opKey) === id,
+  );
+}
+
+function cloneChildId(c: Resource): string {
+  return c.config.kind === 'clone' ? c.config.child.id : c.id;
+}
+
+/** The name a resource is shown by: anonymous clone instances go by their configured id. */
+function printableId(r: Resource): string {
+  const top = uberParent(r);
+  if (top.kind === 'clone' && !top.unique && r.kind === 'primitive') return r.baseId;
+  return r.id;
+}
+
+/** One primitive's line: "name\t(agent):\t state node (flags)". */
+export function primitiveLine(ws: WorkingSet, r: Resource, name: string, shownNode: Node | undefined): string {
+  let node = shownNode ?? r.lockNode;
+  if (r.runningOn.length > 1) node = undefined;
+  const words: string[] = [];
+  if (r.orphan) words.push('ORPHANED');
+  const role = displayRole(r);
   if (r.failed) {
-    s += 'FAILED';
-    if (r.role === 'Promoted') s += ' Promoted';
-  } else if (pendingStart && running.length <= 1) {
-    s += 'Starting';
+    words.push('FAILED');
+    if (roleRank[role] > roleRank.Unpromoted) words.push(role);
   } else {
-    s += roleWord(r);
+    const pending = r.pendingTask !== undefined ? PENDING_STATE[r.pendingTask] : undefined;
+    words.push(pending ?? (role === 'Unknown' ? 'Unknown' : role));
   }
-  if (running.length === 1) s += ` ${running[0]!.name}`;
-  else if (running.length > 1) s += ` [ ${running.map((n) => n.name).join(' ')} ]`;
+  if (node) words.push(node.name);
+  let text = `${name}\t(${agentText(r)}):\t ${words.join(' ')}`;
+  if (role === 'Stopped') {
+    const probe = failedProbeFor(ws, r, node?.name);
+    if (probe) text += ` (${resultText(probe.rc)}) `;
+  }
   const flags: string[] = [];
-  if (running.length === 1 && running[0]!.unclean) flags.push('UNCLEAN');
-  if (isDisabled(r)) flags.push('disabled');
-  if (!r.managed) flags.push('unmanaged');
+  if (node && !node.online && node.unclean) flags.push('UNCLEAN');
+  if (node && node === r.lockNode) flags.push('LOCKED');
+  if (r.pendingTask === 'monitor') flags.push('Monitoring');
+  const target = targetRoleText(r);
+  if (target !== undefined) {
+    const t = target.toLowerCase();
+    if (t === 'stopped') flags.push('disabled');
+    else if ((t === 'unpromoted' || t === 'slave') && uberParent(r).promotable) flags.push(`target-role:${target}`);
+  }
   if (r.blocked) flags.push('blocked');
-  if (r.pendingTask === 'monitor' && running.length > 0) flags.push('Monitoring');
-  if (flags.length) s += ` (${flags.join(', ')})`;
-  return s;
+  else if (!r.managed) flags.push('unmanaged');
+  if (r.failureIgnored) flags.push('failure ignored');
+  if (flags.length) text += ` (${flags.join(', ')})`;
+  if (r.runningOn.length > 1) text += ` [ ${r.runningOn.map((n) => n.name).join(' ')} ]`;
+  return text;
 }
 
-function primitiveLine(r: Resource): string {
-  return `${displayName(r)}\t(${agentText(r)}):\t ${primitiveState(r)}`;
+/** The node a primitive is shown on: where it runs, else where an operation is in flight. */
+function shownNodeOf(r: Resource): Node | undefined {
+  return r.runningOn[0] ?? r.pendingNode;
 }
 
-function indentAll(lines: string[], depth: number): string[] {
-  return lines.map((l) => `${'  '.repeat(depth)}* ${l}`);
+function primitiveItem(ws: WorkingSet, r: Resource): string {
+  return primitiveLine(ws, r, printableId(r), shownNodeOf(r));
 }
 
-function groupLines(g: Resource, depth: number): string[] {
+// ---------------------------------------------------------------------------------------------
+// Groups, clones, bundles
+
+function item(depth: number, text: string): string {
+  return `${'  '.repeat(depth)}* ${text}`;
+}
+
+function groupLines(ws: WorkingSet, g: Resource, depth: number): string[] {
   const flags: string[] = [];
-  if (!g.managed) flags.push('unmanaged');
   if (isDisabled(g)) flags.push('disabled');
-  const head = `Resource Group: ${g.id}${flags.length ? ` (${flags.join(', ')})` : ''}:`;
-  const out = indentAll([head], depth);
-  for (const c of g.children) out.push(...indentAll([primitiveLine(c)], depth + 1));
+  if (!g.managed) flags.push('unmanaged');
+  const out = [item(depth, `Resource Group: ${g.id}${flags.length ? ` (${flags.join(', ')})` : ''}:`)];
+  for (const c of g.children) out.push(item(depth + 1, primitiveItem(ws, c)));
   return out;
 }
 
-function isPlainInstance(inst: Resource): boolean {
-  // Instances listed only by node when all is ordinary.
-  for (const p of primitivesOf(inst)) {
-    if (p.failed || !p.managed || p.orphan || p.blocked || p.pendingTask === 'start') return false;
-    if (p.runningOn.length > 1) return false;
-    if (p.runningOn.some((n) => n.unclean)) return false;
-  }
-  if (inst.kind === 'group') {
-    // A group instance whose members disagree on role or node is shown in full.
-    const prims = primitivesOf(inst);
-    const first = prims[0];
-    if (!first) return true;
-    const nodes = new Set(prims.map((p) => p.runningOn[0]?.name ?? ''));
-    const roles = new Set(prims.map((p) => p.role));
-    if (nodes.size > 1 || roles.size > 1) return false;
-  }
-  return true;
+function instanceLines(ws: WorkingSet, inst: Resource, depth: number): string[] {
+  return inst.kind === 'group' ? groupLines(ws, inst, depth) : [item(depth, primitiveItem(ws, inst))];
 }
 
-function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
-  const child = c.children[0];
-  const childBase = (c.config.kind === 'clone' ? c.config.child.id : c.id);
+function cloneHeader(c: Resource): string {
   const flags: string[] = [];
   if (c.promotable) flags.push('promotable');
   if (c.unique) flags.push('unique');
-  if (!c.managed) flags.push('unmanaged');
   if (isDisabled(c)) flags.push('disabled');
-  const head = `Clone Set: ${c.id} [${childBase}]${flags.length ? ` (${flags.join(', ')})` : ''}:`;
-  const out = indentAll([head], depth);
+  if (!c.managed) flags.push('unmanaged');
+  return `Clone Set: ${c.id} [${cloneChildId(c)}]${flags.length ? ` (${flags.join(', ')})` : ''}:`;
+}
+
+/**
+ * A clone: instances worth a closer look (unique ones, failed, orphaned, unmanaged, partly active,
+ * pending) in full; the rest summarised as node lists per role, plus where it is stopped.
+ */
+function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
   const body: string[] = [];
-  void child;
-  if (c.unique) {
-    for (const inst of c.children) {
-      if (inst.orphan && inst.runningOn.length === 0) continue;
-      if (inst.kind === 'group') body.push(...groupLines(inst, depth + 1).map((l) => l));
-      else body.push(...indentAll([primitiveLine(inst)], depth + 1));
-    }
-    return [...out, ...body];
-  }
   const promoted: Node[] = [];
   const unpromoted: Node[] = [];
   const started: Node[] = [];
-  const activeNodes = new Set<string>();
+  let someInactive = false;
   for (const inst of c.children) {
-    for (const n of inst.runningOn) activeNodes.add(n.id);
-    if (inst.runningOn.length === 0) continue;
-    if (!isPlainInstance(inst)) {
-      if (inst.kind === 'group') body.push(...groupLines(inst, depth + 1));
-      else body.push(...indentAll([primitiveLine(inst)], depth + 1));
-      continue;
+    const partlyActive = isActive(inst, false);
+    if (inst.orphan && !partlyActive) continue;
+    let full = false;
+    if (c.unique) {
+      full = true;
+    } else if (inst.kind === 'primitive' && inst.pendingTask !== undefined) {
+      full = true;
+    } else if (!partlyActive) {
+      someInactive = true;
+    } else if (anyDescendant(inst, (x) => x.orphan || !x.managed || x.failed)) {
+      full = true;
+    } else if (isActive(inst, true)) {
+      const where = singleLocation(inst);
+      const role = instanceRole(inst);
+      if (!where || (!where.online && where.unclean)) full = true;
+      else if (roleRank[role] > roleRank.Unpromoted) promoted.push(where);
+      else if (role === 'Unpromoted') unpromoted.push(where);
+      else started.push(where);
+    } else {
+      full = true;
     }
-    const node = inst.runningOn[0]!;
-    if (inst.role === 'Promoted') promoted.push(node);
-    else if (c.promotable && (inst.role === 'Unpromoted' || inst.role === 'Started')) unpromoted.push(node);
-    else started.push(node);
+    if (full) body.push(...instanceLines(ws, inst, depth + 1));
   }
-  const sortNodes = (l: Node[]) => l.sort((a, b) => compareNames(a.name, b.name)).map((n) => n.name).join(' ');
-  if (promoted.length) body.push(...indentAll([`Promoted: [ ${sortNodes(promoted)} ]`], depth + 1));
-  if (unpromoted.length) body.push(...indentAll([`Unpromoted: [ ${sortNodes(unpromoted)} ]`], depth + 1));
-  if (started.length) body.push(...indentAll([`Started: [ ${sortNodes(started)} ]`], depth + 1));
-  const stopped = ws.nodes.filter((n) => !activeNodes.has(n.id) && stoppedCandidate(ws, c, n));
-  if (stopped.length) {
-    const word = isDisabled(c) ? 'Stopped (disabled)' : 'Stopped';
-    body.push(...indentAll([`${word}: [ ${sortNodes(stopped)} ]`], depth + 1));
+  if (promoted.length) body.push(item(depth + 1, `Promoted: [ ${sortedNames(promoted)} ]`));
+  if (unpromoted.length) body.push(item(depth + 1, `Unpromoted: [ ${sortedNames(unpromoted)} ]`));
+  if (started.length) {
+    const label = c.promotable ? (targetRoleText(c)?.toLowerCase() === 'unpromoted' ? 'Unpromoted (target-role)' : 'Unpromoted') : 'Started';
+    body.push(item(depth + 1, `${label}: [ ${sortedNames(started)} ]`));
   }
-  return [...out, ...body];
+  if (someInactive && !c.unique) body.push(...stoppedLines(ws, c, depth + 1));
+  if (body.length === 0) return [];
+  return [item(depth, cloneHeader(c)), ...body];
 }
 
-/** Nodes listed as "Stopped" for an anonymous clone: where it may run but does not. */
-function stoppedCandidate(ws: WorkingSet, c: Resource, n: Node): boolean {
-  const score = c.allowed.get(n.id);
-  if (score !== undefined && score < 0) return false;
-  if (!ws.options.symmetricCluster && score === undefined) return false;
-  if (n.kind === 'guest' && !n.online) return false;
-  return true;
+/** Where an anonymous clone could run but does not, grouped by why. */
+function stoppedLines(ws: WorkingSet, c: Resource, depth: number): string[] {
+  let ids = c.unpackAllowed ?? new Set<string>();
+  if (ids.size === 0) ids = c.knownOn;
+  const byState = new Map<string, Node[]>();
+  for (const id of ids) {
+    const node = ws.nodesById.get(id);
+    if (!node || c.runningOn.includes(node)) continue;
+    const probe = failedProbeFor(ws, c, node.name);
+    const state = probe ? `Stopped (${resultText(probe.rc)})` : targetRoleText(c)?.toLowerCase() === 'stopped' ? 'Stopped (disabled)' : 'Stopped';
+    const list = byState.get(state) ?? [];
+    list.push(node);
+    byState.set(state, list);
+  }
+  return [...byState].map(([state, nodes]) => item(depth, `${state}: [ ${sortedNames(nodes)} ]`));
+}
+
+function bundleLines(ws: WorkingSet, b: Resource, depth: number): string[] {
+  const state = b.bundle;
+  if (!state || state.replicas.length === 0) return [];
+  const head = `Container bundle${state.replicas.length > 1 ? ' set' : ''}: ${b.id} [${state.image}]${b.managed ? '' : ' (unmanaged)'}:`;
+  const out = [item(depth, head)];
+  for (const rep of state.replicas) {
+    const shown = rep.child ?? rep.container;
+    let name = rep.remote ? rep.remote.id : rep.container.id;
+    if (rep.ip !== undefined) name += ` (${rep.ip})`;
+    out.push(item(depth + 1, primitiveLine(ws, shown, name, rep.container.runningOn[0])));
+  }
+  return out;
+}
+
+/** Connections Pacemaker creates for guest nodes are internal and not listed. */
+function isInternal(r: Resource): boolean {
+  return r.isRemoteConnection && r.container !== undefined && !r.parent && !r.orphan;
 }
 
 function resourceLines(ws: WorkingSet, r: Resource, depth: number): string[] {
   switch (r.kind) {
     case 'primitive':
-      if (r.orphan && r.runningOn.length === 0 && !r.failed) return [];
-      return indentAll([primitiveLine(r)], depth);
+      return [item(depth, primitiveItem(ws, r))];
     case 'group':
-      return groupLines(r, depth);
+      return groupLines(ws, r, depth);
     case 'clone':
       return cloneLines(ws, r, depth);
     case 'bundle':
       return bundleLines(ws, r, depth);
   }
-}
-
-function bundleLines(ws: WorkingSet, b: Resource, depth: number): string[] {
-  const cfg = b.config.kind === 'bundle' ? b.config : undefined;
-  const image = cfg?.container.image ?? '';
-  const multi = (b.bundle?.replicas.length ?? 0) > 1;
-  const flags: string[] = [];
-  if (!b.managed) flags.push('unmanaged');
-  if (isDisabled(b)) flags.push('disabled');
-  const head = `Container bundle${multi ? ' set' : ''}: ${b.id} [${image}]${flags.length ? ` (${flags.join(', ')})` : ''}:`;
-  const out = indentAll([head], depth);
-  for (const rep of b.bundle?.replicas ?? []) {
-    const shown = rep.child ?? rep.container;
-    const name = rep.ip ? `${b.id}-${rep.index} (${rep.ip})` : `${b.id}-${rep.index}`;
-    const node = rep.container.runningOn[0];
-    const line = rep.child
-      ? `${name}\t(${agentText(rep.child)}):\t ${primitiveState(rep.child, rep.child.runningOn.length ? undefined : node)}`
-      : `${displayName(shown)}\t(${agentText(shown)}):\t ${primitiveState(shown)}`;
-    out.push(...indentAll([line], depth + 1));
-  }
-  void ws;
-  return out;
 }
 
 export function formatStatus(ws: WorkingSet): string[] {
@@ -263,8 +414,9 @@ export function formatStatus(ws: WorkingSet): string[] {
   lines.push('');
   lines.push('  * Full List of Resources:');
   for (const r of ws.resources) {
-    if (r.isRemoteConnection && r.container) continue;
-    if (r.parent) continue;
+    if (r.parent || isInternal(r)) continue;
+    // Deleted resources still in the history are only worth showing while active.
+    if (r.orphan && !isActive(r, true)) continue;
     lines.push(...resourceLines(ws, r, 2));
   }
   return lines;

@@ -52,11 +52,22 @@ export interface Node {
   fenceScheduled?: boolean;
   /** Shutdown-lock related: resources locked here. */
   lastSeen?: number;
+  /** No node_state was seen for this node (its state is assumed, not known). */
+  unseen?: boolean;
+  /** Its resource history has been replayed (remote/guest nodes wait for their connection). */
+  historyUnpacked?: boolean;
+  /** Resources never run here (bundle nodes: only the bundle's own replica may). */
+  discoverNever?: boolean;
 }
 
 export type ResourceKind = 'primitive' | 'group' | 'clone' | 'bundle';
 
-export type FailPolicy = 'ignore' | 'block' | 'stop' | 'restart' | 'standby' | 'fence' | 'demote' | 'restart-container';
+/**
+ * What a failed operation asks for. 'migrate' (ban the node, recover elsewhere) and
+ * 'reset-remote' (recover a remote connection, fencing the remote node if needed) are
+ * never configured directly: the status unpacking derives them.
+ */
+export type FailPolicy = 'ignore' | 'block' | 'stop' | 'restart' | 'standby' | 'fence' | 'demote' | 'restart-container' | 'migrate' | 'reset-remote';
 
 /** A failed operation, as the "Failed Resource Actions" list and fail counts see it. */
 export interface FailedOp {
@@ -73,6 +84,8 @@ export interface FailedOp {
   execTime?: number;
   queueTime?: number;
   lrmId: string;
+  /** The on_node the entry itself records, if any. */
+  onNode?: string;
 }
 
 export interface Resource {
@@ -127,7 +140,7 @@ export interface Resource {
   dangling?: { source: Node };
   /** on-fail policy that applies to the latest failure. */
   onFailHandling?: FailPolicy;
-  /** Node where a recurring failure asked for fencing. */
+  /** Shutdown lock: the node this resource stays locked to (it stopped there on shutdown). */
   lockNode?: Node;
   // ---- placement ----
   /** Allowed nodes and their scores (node id -> score). */
@@ -171,12 +184,48 @@ export interface Resource {
   exclusiveDiscovery?: boolean;
   /** Lowest-level: the primitive's raw config ops. */
   ops: PrimitiveConfig['ops'];
+  // ---- more status facts (filled by unpack/history.ts) ----
+  /** A failure was recorded but ignored (on-fail=ignore, or a stop failure inside a container). */
+  failureIgnored?: boolean;
+  /** The history asks for this resource to be stopped (recovery of a failure). */
+  stopRequired?: boolean;
+  /** Nodes where the history asks for an explicit stop (failed, multiply active, migration leftovers). */
+  stopOn?: Node[];
+  /** A start is in flight. */
+  startPending?: boolean;
+  /** Migration sources where a completed migration left the resource to be stopped. */
+  danglingSources?: Node[];
+  /** -INFINITY preferences the history asks for; node undefined means every node. */
+  statusBans?: { node?: Node; reason: string }[];
+  /** INFINITY preference for the node an unmanaged resource is active on. */
+  stickToNode?: Node;
+  /**
+   * Node ids this resource may run on as unpacked (before constraints): every node known when it
+   * was built if the cluster is symmetric (bundle nodes excepted), plus nodes the history banned it
+   * from. Clones list their "Stopped" nodes from it.
+   */
+  unpackAllowed?: Set<string>;
+  /** Resources whose meta "container" names this one (they run inside it). */
+  fillers?: Resource[];
+  /** Shutdown lock: the resource stays stopped on lockNode until this time (seconds). */
+  lockTime?: number;
 }
 
 export interface BundleState {
   replicas: BundleReplica[];
   /** The bundle's inner resource (a clone wrapping the primitive), if any. */
   child?: Resource;
+  /** Container image, as shown in the status header. */
+  image: string;
+  /** docker | podman | rkt */
+  runtime: string;
+  replicasPerHost: number;
+  promotedMax: number;
+  /** network ip-range-start: replica N gets this address plus N. */
+  ipRangeStart?: string;
+  controlPort?: string;
+  hostInterface?: string;
+  hostNetmask?: string;
 }
 
 export interface BundleReplica {

@@ -4,10 +4,9 @@ import type { Cib, NodeStateEntry } from '../../cib/model.ts';
 import { isTrue } from '../../cib/parse.ts';
 import type { Node, Resource, WorkingSet } from '../types.ts';
 import { unpackOptions } from '../options.ts';
-import { applyAttributeFlags, applyTransientAttrs, determineClusterNodeState, unpackClusterNodes } from './nodes.ts';
+import { applyAttributeFlags, applyTransientAttrs, determineClusterNodeState, shutdownRequested, unpackClusterNodes } from './nodes.ts';
 import { buildResource, descendants, linkRemoteConnections, unpackRemoteNodes } from './resources.ts';
-import { unpackNodeHistory, type NodeHistoryResult } from './history.ts';
-import { unpackBundles } from './bundle.ts';
+import { newStatusContext, unpackNodeHistory, type StatusContext } from './history.ts';
 import { unpackTickets } from './tickets.ts';
 
 export function unpackCib(cib: Cib, now: number): WorkingSet {
@@ -25,154 +24,180 @@ export function unpackCib(cib: Cib, now: number): WorkingSet {
     colocations: [],
     locations: [],
     orderings: [],
-    ticketDeps: [],
     tickets: new Map(),
     failedOps: [],
     warnings: [],
     actions: [],
     decisions: [],
+    ticketDeps: [],
   };
   if (cib.attrs['dc-uuid'] !== undefined) ws.dcUuid = cib.attrs['dc-uuid'];
   unpackClusterNodes(ws);
+  for (const node of ws.nodes) if (node.kind === 'member') assumeUnseen(ws, node);
   unpackRemoteNodes(ws);
-  for (const cfg of cib.configuration.resources) {
-    const r = buildResource(ws, cfg);
-    ws.resources.push(r);
-  }
-  unpackBundles(ws);
+  for (const cfg of cib.configuration.resources) ws.resources.push(buildResource(ws, cfg));
   ws.resources.push(...linkRemoteConnections(ws, ws.resources));
+  for (const node of ws.nodes) if (node.kind === 'remote' && node.connection) assumeUnseen(ws, node);
+  linkContainers(ws);
   unpackTickets(ws);
   unpackStatus(ws);
   return ws;
 }
 
-function stateEntryFor(ws: WorkingSet, node: Node): NodeStateEntry | undefined {
-  return ws.cib.status.nodes.find((e) => e.id === node.id || (e.uname !== undefined && e.uname === node.name));
+/**
+ * Until its state is seen, a node (cluster or remote) is assumed to need fencing when startup
+ * fencing applies: it may be running anything.
+ */
+function assumeUnseen(ws: WorkingSet, node: Node): void {
+  node.unseen = true;
+  if (ws.options.stonithEnabled && ws.options.startupFencing) {
+    node.unclean = true;
+    node.fenceReason = 'node is unclean';
+  }
+}
+
+/** Resources whose meta "container" names another run inside it (its "fillers"). */
+function linkContainers(ws: WorkingSet): void {
+  for (const top of ws.resources) {
+    for (const r of descendants(top)) {
+      const id = r.meta.get('container');
+      if (id === undefined || id === r.id) continue;
+      const container = ws.resourcesById.get(id);
+      if (!container) continue;
+      r.container = container;
+      const fillers = (container.fillers ??= []);
+      if (!fillers.includes(r)) fillers.push(r);
+    }
+  }
+}
+
+function nodeForEntry(ws: WorkingSet, e: NodeStateEntry): Node | undefined {
+  return ws.nodesById.get(e.id) ?? (e.uname !== undefined ? ws.nodesByName.get(e.uname) : undefined);
 }
 
 function unpackStatus(ws: WorkingSet): void {
-  const entries = new Map<Node, NodeStateEntry>();
+  const entries: [Node, NodeStateEntry][] = [];
   for (const e of ws.cib.status.nodes) {
-    const node = ws.nodesById.get(e.id) ?? (e.uname !== undefined ? ws.nodesByName.get(e.uname) : undefined);
-    if (!node || entries.has(node)) continue;
-    entries.set(node, e);
+    const node = nodeForEntry(ws, e);
+    if (!node || entries.some(([n]) => n === node)) continue;
+    entries.push([node, e]);
+    if (node.kind !== 'member') {
+      // Remote nodes' state waits for their connections; only whether they were fenced counts now.
+      node.remoteWasFenced = Number(e.attrs['node_fenced'] ?? '0') > 0;
+      continue;
+    }
     applyTransientAttrs(ws, node, e);
-  }
-  for (const node of ws.nodes) {
     applyAttributeFlags(node);
-    if (node.kind !== 'member') continue;
-    const e = entries.get(node);
-    if (e) determineClusterNodeState(ws, node, e);
-    else if (ws.options.stonithEnabled && ws.options.startupFencing) {
-      node.unclean = true;
-      node.fenceReason = 'node is unclean';
-    }
+    determineClusterNodeState(ws, node, e);
   }
-  const result: NodeHistoryResult = { bans: [], fatal: [] };
-  const done = new Set<Node>();
-  // Cluster nodes that are up first, in status order; their history says whether remote
-  // connections are active, which decides whether remote nodes' histories count.
-  const ordered = [...entries.keys()];
-  for (const node of ordered) {
-    if (node.kind !== 'member' || !node.online) continue;
-    unpackNodeHistory(ws, node, entries.get(node)!, result);
-    done.add(node);
+  for (const node of ws.nodes) if (node.kind === 'member' && !entries.some(([n]) => n === node)) applyAttributeFlags(node);
+
+  const ctx = newStatusContext(ws);
+  // Histories that others depend on come first: cluster nodes, then remote nodes whose
+  // connection turned out to be up, repeatedly, then (with fencing) everything left.
+  while (unpackHistories(ctx, entries, false));
+  unpackHistories(ctx, entries, ws.options.stonithEnabled);
+  stopContainersOfFailedConnections(ws);
+  for (const node of ws.nodes) {
+    if (node.kind === 'member') continue;
+    if (node.shutdown && node.connection) node.connection.nextRole = 'Stopped';
+    if (!node.historyUnpacked) determineRemoteState(node);
   }
-  let progress = true;
-  while (progress) {
-    progress = false;
-    for (const node of ordered) {
-      if (done.has(node) || node.kind === 'member') continue;
-      if (!decideRemoteState(ws, node, entries.get(node))) continue;
-      done.add(node);
-      progress = true;
-      if (node.online || node.unclean) unpackNodeHistory(ws, node, entries.get(node)!, result);
-    }
-  }
-  // Unclean nodes' history still matters: what ran there must be recovered after fencing.
-  for (const node of ordered) {
-    if (done.has(node)) continue;
-    if (node.kind === 'member' && !(node.unclean || node.pending)) continue;
-    if (node.kind !== 'member') decideRemoteState(ws, node, entries.get(node), true);
-    if (node.kind === 'member' && node.pending && !node.unclean) continue;
-    unpackNodeHistory(ws, node, entries.get(node)!, result);
-    done.add(node);
-  }
-  for (const node of ws.nodes) if (node.kind !== 'member' && !done.has(node)) decideRemoteState(ws, node, entries.get(node), true);
-  for (const { rsc, node } of result.bans) {
-    rsc.allowed.set(node.id, -1_000_000);
-    (rsc as Resource & { hardBans?: Set<string> }).hardBans ??= new Set();
-    (rsc as Resource & { hardBans?: Set<string> }).hardBans!.add(node.id);
-  }
-  for (const r of result.fatal) for (const d of descendants(r)) d.blocked = false;
   finishStatus(ws);
 }
 
-/**
- * A remote or guest node is up when its connection resource is active (and, for a guest, its
- * container). Returns false while that cannot be known yet.
- */
-function decideRemoteState(ws: WorkingSet, node: Node, entry: NodeStateEntry | undefined, final = false): boolean {
+/** One pass over the node_state entries; true if any history was unpacked. */
+function unpackHistories(ctx: StatusContext, entries: [Node, NodeStateEntry][], fence: boolean): boolean {
+  const { ws } = ctx;
+  let progress = false;
+  for (const [node, entry] of entries) {
+    if (node.historyUnpacked) continue;
+    if (!fence && !historyReady(ws, node)) continue;
+    if (node.kind !== 'member') {
+      determineRemoteState(node);
+      applyRemoteAttrs(ws, node, entry);
+    }
+    unpackNodeHistory(ctx, node, entry);
+    progress = true;
+  }
+  return progress;
+}
+
+/** Whether a node's history can be replayed yet. */
+function historyReady(ws: WorkingSet, node: Node): boolean {
+  const conn = node.connection;
+  if (node.kind === 'guest') {
+    // Only once both its container and its connection are known to be up.
+    return conn !== undefined && conn.role === 'Started' && conn.container?.role === 'Started';
+  }
+  if (node.kind === 'remote') return conn !== undefined && (ws.options.shutdownLock || conn.role === 'Started');
+  // Without fencing, offline nodes wait so that active clone instances are numbered first.
+  return ws.options.stonithEnabled || ws.options.shutdownLock || node.online;
+}
+
+/** A remote or guest node is up when its connection (and container) are. */
+function determineRemoteState(node: Node): void {
   const conn = node.connection;
   if (!conn) {
     node.online = false;
-    return true;
+    return;
   }
   const container = conn.container;
-  const connActive = conn.runningOn.length > 0;
-  if (!connActive && !final) {
-    // Maybe the connection's host has not been unpacked yet.
-    return ws.nodes.every((n) => n.kind !== 'member' || !n.online) || !hasPendingHost(ws, conn);
-  }
-  node.seen = entry !== undefined;
-  if (entry && isTrue(entry.attrs['node_fenced'])) node.remoteWasFenced = true;
+  const host = container && conn.runningOn.length === 1 ? conn.runningOn[0] : undefined;
+  if (conn.role === 'Started') node.online = true;
+  if (conn.role === 'Started' && conn.nextRole === 'Stopped') node.shutdown = true;
   if (container && container.failed) {
-    node.unclean = true;
     node.online = false;
-    node.fenceReason = 'guest is unclean';
-    return true;
-  }
-  if (container && container.runningOn.length === 0 && connActive) {
+    node.remoteRequiresReset = true;
+  } else if (conn.failed) {
     node.online = false;
-    return true;
-  }
-  if (connActive && conn.failed) {
+  } else if (conn.role === 'Stopped' || (container && container.role === 'Stopped')) {
     node.online = false;
-    node.unclean = true;
-    node.fenceReason = 'remote connection is unrecoverable';
-    return true;
+    node.remoteRequiresReset = false;
+  } else if (host && !host.online && host.unclean) {
+    node.online = false;
+    node.remoteRequiresReset = true;
   }
-  if (connActive && conn.runningOn.every((h) => h.unclean) && !container) {
-    node.online = true;
-    return true;
-  }
-  node.online = connActive;
-  if (node.online && entry) {
-    const shutdown = node.attrs.get('shutdown');
-    if (shutdown !== undefined && shutdown !== '0' && shutdown !== '') node.shutdown = true;
-  }
-  return true;
 }
 
-function hasPendingHost(_ws: WorkingSet, _conn: Resource): boolean {
-  return false;
+/** The attributes and flags of a remote node, known once its connection state is. */
+function applyRemoteAttrs(ws: WorkingSet, node: Node, entry: NodeStateEntry): void {
+  node.seen = true;
+  node.remoteMaintenance = Number(entry.attrs['node_in_maintenance'] ?? '0') > 0;
+  if (!node.remoteRequiresReset) {
+    node.unclean = false;
+    node.unseen = false;
+    delete node.fenceReason;
+  }
+  applyTransientAttrs(ws, node, entry);
+  if (shutdownRequested(node)) node.shutdown = true;
+  if (isTrue(node.attrs.get('standby'))) node.standby = true;
+  if (isTrue(node.attrs.get('maintenance')) || (node.connection && !node.connection.managed)) node.maintenance = true;
+}
+
+/** A bundle's connection that must be recovered takes its container down with it. */
+function stopContainersOfFailedConnections(ws: WorkingSet): void {
+  for (const top of ws.resources) {
+    if (top.kind !== 'bundle') continue;
+    for (const rep of top.bundle?.replicas ?? []) {
+      const conn = rep.remote;
+      if (!conn || !conn.failed || !conn.stopRequired) continue;
+      const where = rep.container.runningOn[0];
+      if (where) (rep.container.stopOn ??= []).push(where);
+    }
+  }
 }
 
 function finishStatus(ws: WorkingSet): void {
-  for (const r of ws.resources) for (const d of descendants(r)) aggregateRole(d);
-  void stateEntryFor;
+  for (const r of ws.resources) aggregateRole(r);
 }
 
-/** Groups and clones take their role from their members (for display and decisions). */
+/** Groups, clones and bundles take their role from their members (for decisions). */
 function aggregateRole(r: Resource): void {
   if (r.kind === 'primitive') return;
   for (const c of r.children) aggregateRole(c);
-  const roles = r.children.map((c) => c.role);
   const rank = { Unknown: 0, Stopped: 1, Started: 2, Unpromoted: 3, Promoted: 4 } as const;
   let best: Resource['role'] = 'Stopped';
-  for (const role of roles) if (rank[role] > rank[best]) best = role;
+  for (const c of r.children) if (rank[c.role] > rank[best]) best = c.role;
   r.role = best;
-  r.runningOn = [];
-  for (const c of r.children) for (const n of c.runningOn) if (!r.runningOn.includes(n)) r.runningOn.push(n);
-  if (r.children.some((c) => c.failed)) r.failed = true;
 }

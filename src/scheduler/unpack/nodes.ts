@@ -76,10 +76,11 @@ export function parseUtilization(v: string): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-function membershipFlag(v: string | undefined): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (/^\d+$/.test(v)) return Number(v) > 0;
-  return isTrue(v);
+/** Whether a node attribute asks for something ("shutdown", "terminate": true or a timestamp). */
+function requested(v: string | undefined): boolean {
+  if (v === undefined || v === '') return false;
+  if (isTrue(v)) return true;
+  return /^[1-9]/.test(v);
 }
 
 /** Transient attributes of a node_state, then the node's derived flags (standby, maintenance...). */
@@ -92,57 +93,108 @@ export function applyTransientAttrs(ws: WorkingSet, node: Node, entry: NodeState
 export function applyAttributeFlags(node: Node): void {
   const standby = node.attrs.get('standby');
   if (standby !== undefined && isTrue(standby)) node.standby = true;
-  if (standby === 'on-fail') node.standbyOnFail = true;
   const maint = node.attrs.get('maintenance');
   if (maint !== undefined && isTrue(maint)) node.maintenance = true;
 }
 
-/** Decides a cluster node's state from its node_state entry, the way Pacemaker's fencing logic does. */
-export function determineClusterNodeState(ws: WorkingSet, node: Node, entry: NodeStateEntry): void {
-  node.seen = true;
-  const a = entry.attrs;
-  const inCcm = membershipFlag(a.in_ccm);
-  const crmdOnline = a.crmd === 'online' || (a.crmd !== undefined && /^\d+$/.test(a.crmd) && Number(a.crmd) > 0);
-  const join = a.join;
-  const expected = a.expected;
-  const shutdownAttr = node.attrs.get('shutdown');
-  const shuttingDown = shutdownAttr !== undefined && shutdownAttr !== '0' && shutdownAttr !== '';
-  const terminate = node.attrs.get('terminate');
-  node.expectedUp = expected === 'member';
-  if (shuttingDown) node.shutdown = true;
+export function shutdownRequested(node: Node): boolean {
+  const v = node.attrs.get('shutdown');
+  return v !== undefined && v !== '' && v !== '0';
+}
 
-  const unclean = (reason: string, online: boolean) => {
-    node.online = online;
-    node.unclean = true;
-    node.fenceReason ??= reason;
-  };
-
-  if (!ws.options.stonithEnabled) {
-    if (inCcm && crmdOnline && join === 'member') node.online = true;
-    else if (inCcm && crmdOnline && join !== 'down' && join !== undefined && expected !== 'down') node.pending = true;
-    else if (inCcm && !crmdOnline && join === 'member' && expected === 'member') {
-      // Without fencing, a node whose controller vanished is simply treated as offline.
-      node.online = false;
+/**
+ * Marks a node as needing fencing. A guest node is "fenced" by recovering its container, so it is
+ * not marked unclean (it may run resources again once that recovery succeeds); an unmanaged
+ * connection or container means nothing can be done.
+ */
+export function fenceNode(ws: WorkingSet, node: Node, reason: string): void {
+  if (node.kind === 'guest') {
+    const container = node.connection?.container;
+    if (container && !container.failed && container.managed) {
+      node.remoteRequiresReset = true;
+      container.failed = true;
+      container.stopRequired = true;
     }
     return;
   }
-
-  if (inCcm === undefined) {
-    unclean('peer has not been seen by the cluster', false);
-  } else if (join === 'banned') {
-    unclean('peer failed Pacemaker membership criteria', true);
-  } else if (terminate !== undefined && terminate !== '0' && terminate !== 'false' && terminate !== '') {
-    unclean('termination was requested', inCcm && crmdOnline);
-  } else if (inCcm && crmdOnline && join === 'member') {
-    node.online = true;
-  } else if (!inCcm) {
-    if (expected === 'member' && !shuttingDown) unclean('peer is no longer part of the cluster', false);
-    else if (crmdOnline) node.pending = true;
-  } else if (!crmdOnline) {
-    if (expected === 'down' || shuttingDown) node.online = false;
-    else if (join === 'member') unclean('peer process is no longer available', true);
-    else node.pending = true;
-  } else {
-    node.pending = true;
+  if (node.kind === 'remote') {
+    const conn = node.connection;
+    if (!(conn && !conn.managed)) node.remoteRequiresReset = true;
+    node.unclean = true;
+    node.fenceReason ??= reason;
+    return;
   }
+  if (node.unclean) return;
+  node.unclean = true;
+  node.fenceReason = reason;
+}
+
+/** Decides a cluster node's state from its node_state entry, as Pacemaker's membership logic does. */
+export function determineClusterNodeState(ws: WorkingSet, node: Node, entry: NodeStateEntry): void {
+  node.seen = true;
+  node.unseen = false;
+  node.unclean = false;
+  const a = entry.attrs;
+  const inCluster = a.in_ccm === undefined ? undefined : isTrue(a.in_ccm);
+  const controllerUp = a.crmd === 'online' || isTrue(a.crmd);
+  const join = a.join;
+  const expected = a.expected;
+  node.shutdown = shutdownRequested(node);
+  node.expectedUp = !node.shutdown && expected === 'member';
+  const online = ws.options.stonithEnabled
+    ? onlineWithFencing(ws, node, inCluster, controllerUp, join, expected)
+    : onlineWithoutFencing(ws, node, inCluster === true, controllerUp, join);
+  node.online = online;
+  if (!ws.haveQuorum && node.online && ws.options.noQuorumPolicy === 'suicide') {
+    fenceNode(ws, node, 'cluster does not have quorum');
+  }
+}
+
+/** Without fencing a node is either up (member of the cluster and joined) or down. */
+function onlineWithoutFencing(ws: WorkingSet, node: Node, inCluster: boolean, controllerUp: boolean, join: string | undefined): boolean {
+  if (!inCluster) return false;
+  if (controllerUp) return join === 'member';
+  if (node.expectedUp) fenceNode(ws, node, 'peer is unexpectedly down');
+  return false;
+}
+
+/** With fencing, any state the node could not have reached cleanly means it must be fenced. */
+function onlineWithFencing(
+  ws: WorkingSet,
+  node: Node,
+  inCluster: boolean | undefined,
+  controllerUp: boolean,
+  join: string | undefined,
+  expected: string | undefined,
+): boolean {
+  const terminate = requested(node.attrs.get('terminate'));
+  const pending = () => {
+    node.pending = true;
+    node.standby = true;
+  };
+  if (inCluster === undefined) {
+    fenceNode(ws, node, 'peer has not been seen by the cluster');
+    return false;
+  }
+  if (join === 'banned') {
+    fenceNode(ws, node, 'peer failed Pacemaker membership criteria');
+  } else if (!terminate && expected === 'down') {
+    if (inCluster || controllerUp) pending();
+  } else if (terminate && join === 'down' && !inCluster && !controllerUp) {
+    // Just fenced.
+    return false;
+  } else if (!inCluster) {
+    fenceNode(ws, node, 'peer is no longer part of the cluster');
+  } else if (!controllerUp) {
+    fenceNode(ws, node, 'peer process is no longer available');
+  } else if (terminate) {
+    fenceNode(ws, node, 'termination was requested');
+  } else if (join === 'member') {
+    // Active.
+  } else if (join === 'pending' || join === 'down') {
+    pending();
+  } else {
+    fenceNode(ws, node, 'peer was in an unknown state');
+  }
+  return inCluster;
 }

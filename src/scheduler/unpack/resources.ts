@@ -8,6 +8,7 @@ import { unpackSets, type RuleContext } from '../../cib/rules.ts';
 import { INFINITY, parseScore } from '../../cib/score.ts';
 import type { Resource, ResourceKind, WorkingSet } from '../types.ts';
 import { applyConfiguredAttrs, newNode, parseUtilization } from './nodes.ts';
+import { buildBundle } from './bundle.ts';
 
 function newResource(ws: WorkingSet, id: string, kind: ResourceKind, config: ResourceConfig, parent?: Resource): Resource {
   const r: Resource = {
@@ -57,6 +58,18 @@ function newResource(ws: WorkingSet, id: string, kind: ResourceKind, config: Res
 
 function register(ws: WorkingSet, r: Resource): void {
   ws.resourcesById.set(r.id, r);
+  r.unpackAllowed = defaultAllowedNodes(ws);
+}
+
+/**
+ * In a symmetric cluster every resource may run on every node known when it is unpacked, except
+ * nodes where nothing may be discovered (bundle nodes, which only their own replica uses).
+ */
+function defaultAllowedNodes(ws: WorkingSet): Set<string> {
+  const out = new Set<string>();
+  if (!ws.options.symmetricCluster) return out;
+  for (const n of ws.nodes) if (!n.discoverNever) out.add(n.id);
+  return out;
 }
 
 function ruleContext(ws: WorkingSet, cfg: ResourceConfig): RuleContext {
@@ -119,7 +132,7 @@ function resolveMeta(ws: WorkingSet, r: Resource): void {
   }
 }
 
-function buildPrimitive(ws: WorkingSet, cfg: PrimitiveConfig, id: string, parent?: Resource): Resource {
+export function buildPrimitive(ws: WorkingSet, cfg: PrimitiveConfig, id: string, parent?: Resource): Resource {
   const r = newResource(ws, id, 'primitive', cfg, parent);
   r.agent = { class: cfg.class, type: cfg.type };
   if (cfg.provider !== undefined) r.agent.provider = cfg.provider;
@@ -147,13 +160,17 @@ function cloneCount(meta: Map<string, string>, name: string, legacy: string | un
   return Number.isFinite(n) && n >= 0 ? n : dflt;
 }
 
-/** Adds one more instance to a clone (also used for orphaned instances found in the history). */
+/**
+ * Adds one more instance to a clone (also used for orphaned instances found in the history). An
+ * instance numbered beyond clone-max is an orphan: history says it runs, configuration wants none.
+ */
 export function addCloneInstance(ws: WorkingSet, clone: Resource, n: number): Resource {
   const cfg = clone.config as CloneConfig;
   const child = cfg.child;
   const inst = child.kind === 'group' ? buildGroup(ws, child, `${child.id}:${n}`, clone, n) : buildPrimitive(ws, child, `${child.id}:${n}`, clone);
   markInstance(inst, clone);
   clone.children.push(inst);
+  if (n >= (clone.clone?.max ?? 0)) for (const r of descendants(inst)) r.orphan = true;
   return inst;
 }
 
@@ -163,12 +180,19 @@ function markInstance(r: Resource, clone: Resource): void {
   for (const c of r.children) markInstance(c, clone);
 }
 
-function buildClone(ws: WorkingSet, cfg: CloneConfig): Resource {
-  const c = newResource(ws, cfg.id, 'clone', cfg);
+/** Only OCF and fence agents can tell instances apart; other classes' clones are forced anonymous. */
+function supportsUniqueInstances(cfg: CloneConfig): boolean {
+  const prims = cfg.child.kind === 'group' ? cfg.child.children : [cfg.child];
+  return prims.every((p) => p.class === 'ocf' || p.class === 'stonith');
+}
+
+export function buildClone(ws: WorkingSet, cfg: CloneConfig, parent?: Resource): Resource {
+  const c = newResource(ws, cfg.id, 'clone', cfg, parent);
   resolveMeta(ws, c);
   register(ws, c);
   const m = c.meta;
-  const globallyUnique = isTrue(m.get('globally-unique'));
+  const globallyUnique = isTrue(m.get('globally-unique')) && supportsUniqueInstances(cfg);
+  if (!globallyUnique && m.has('globally-unique')) m.set('globally-unique', 'false');
   const promotable = isTrue(m.get('promotable'));
   c.unique = globallyUnique;
   c.promotable = promotable;
@@ -188,14 +212,16 @@ function buildClone(ws: WorkingSet, cfg: CloneConfig): Resource {
     c.stickiness = 1;
   }
   for (let i = 0; i < c.clone.max; i++) addCloneInstance(ws, c, i);
+  // Even a clone with clone-max=0 gets one (orphan) instance, so history can be matched to it.
+  if (c.clone.max === 0) addCloneInstance(ws, c, 0);
   return c;
 }
 
-function buildBundle(ws: WorkingSet, cfg: BundleConfig): Resource {
+/** A bundle resource itself; bundle.ts builds its replicas. */
+export function newBundleResource(ws: WorkingSet, cfg: BundleConfig): Resource {
   const b = newResource(ws, cfg.id, 'bundle', cfg);
   resolveMeta(ws, b);
   register(ws, b);
-  // Replicas, their containers, IPs and connections are built in bundle.ts once nodes exist.
   return b;
 }
 
@@ -210,6 +236,12 @@ export function buildResource(ws: WorkingSet, cfg: ResourceConfig): Resource {
     case 'bundle':
       return buildBundle(ws, cfg);
   }
+}
+
+/** The configuration's own resource ids (no clone suffixes), for recognising orphans. */
+export function isAnonymousCloneMember(r: Resource): boolean {
+  const c = cloneOf(r);
+  return c !== undefined && !c.unique;
 }
 
 /** Implicit connection resource of a guest node (remote-node=NAME on a VM resource). */
