@@ -293,8 +293,8 @@ function item(depth: number, text: string): string {
 
 function groupLines(ws: WorkingSet, g: Resource, depth: number): string[] {
   const flags: string[] = [];
-  if (isDisabled(g)) flags.push('disabled');
   if (!g.managed) flags.push('unmanaged');
+  if (isDisabled(g)) flags.push('disabled');
   const out = [item(depth, `Resource Group: ${g.id}${flags.length ? ` (${flags.join(', ')})` : ''}:`)];
   for (const c of g.children) out.push(item(depth + 1, primitiveItem(ws, c)));
   return out;
@@ -308,8 +308,8 @@ function cloneHeader(c: Resource): string {
   const flags: string[] = [];
   if (c.promotable) flags.push('promotable');
   if (c.unique) flags.push('unique');
-  if (isDisabled(c)) flags.push('disabled');
   if (!c.managed) flags.push('unmanaged');
+  if (isDisabled(c)) flags.push('disabled');
   return `Clone Set: ${c.id} [${cloneChildId(c)}]${flags.length ? ` (${flags.join(', ')})` : ''}:`;
 }
 
@@ -320,9 +320,7 @@ function cloneHeader(c: Resource): string {
 function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
   const body: string[] = [];
   const promoted: Node[] = [];
-  const unpromoted: Node[] = [];
   const started: Node[] = [];
-  let someInactive = false;
   for (const inst of c.children) {
     const partlyActive = isActive(inst, false);
     if (inst.orphan && !partlyActive) continue;
@@ -332,7 +330,7 @@ function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
     } else if (inst.kind === 'primitive' && inst.pendingTask !== undefined) {
       full = true;
     } else if (!partlyActive) {
-      someInactive = true;
+      // Counted in the Stopped list below.
     } else if (anyDescendant(inst, (x) => x.orphan || !x.managed || x.failed)) {
       full = true;
     } else if (isActive(inst, true)) {
@@ -340,7 +338,6 @@ function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
       const role = instanceRole(inst);
       if (!where || (!where.online && where.unclean)) full = true;
       else if (roleRank[role] > roleRank.Unpromoted) promoted.push(where);
-      else if (role === 'Unpromoted') unpromoted.push(where);
       else started.push(where);
     } else {
       full = true;
@@ -348,12 +345,13 @@ function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
     if (full) body.push(...instanceLines(ws, inst, depth + 1));
   }
   if (promoted.length) body.push(item(depth + 1, `Promoted: [ ${sortedNames(promoted)} ]`));
-  if (unpromoted.length) body.push(item(depth + 1, `Unpromoted: [ ${sortedNames(unpromoted)} ]`));
   if (started.length) {
     const label = c.promotable ? (targetRoleText(c)?.toLowerCase() === 'unpromoted' ? 'Unpromoted (target-role)' : 'Unpromoted') : 'Started';
     body.push(item(depth + 1, `${label}: [ ${sortedNames(started)} ]`));
   }
-  if (someInactive && !c.unique) body.push(...stoppedLines(ws, c, depth + 1));
+  // Instances shown in full do not count as accounted for.
+  const listed = promoted.length + started.length;
+  if (!c.unique && listed < (c.clone?.max ?? 0)) body.push(...stoppedLines(ws, c, depth + 1));
   if (body.length === 0) return [];
   return [item(depth, cloneHeader(c)), ...body];
 }

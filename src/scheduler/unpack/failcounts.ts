@@ -13,7 +13,7 @@ function escapeRegex(s: string): string {
 /** Before feature set 3.0.13, fail counts were per resource rather than per operation. */
 function legacyFailCounts(ws: WorkingSet): boolean {
   const v = ws.cib.attrs.crm_feature_set;
-  return v !== undefined && compareVersions(v, '3.0.13') < 0;
+  return v === undefined || compareVersions(v, '3.0.13') < 0;
 }
 
 function attributePattern(ws: WorkingSet, prefix: string, rsc: Resource): RegExp {

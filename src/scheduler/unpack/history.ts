@@ -437,7 +437,6 @@ function judgeResult(rp: Replay, op: LrmRscOp, status: number, rc: number, expec
       rp.rsc.role = 'Promoted';
       break;
     case OCF.FAILED_PROMOTED:
-    case OCF.DEGRADED_PROMOTED:
       rp.rsc.role = 'Promoted';
       judged = EXEC.ERROR;
       break;
@@ -493,7 +492,8 @@ function replayOp(rp: Replay, op: LrmRscOp): void {
   const { ws } = rp.ctx;
   const task = op.operation;
   let status = op.opStatus;
-  let rc = op.rcCode;
+  // Degraded but working counts as working.
+  let rc = op.rcCode === OCF.DEGRADED ? OCF.OK : op.rcCode === OCF.DEGRADED_PROMOTED ? OCF.RUNNING_PROMOTED : op.rcCode;
   const expected = expectedRc(op);
   if (status === EXEC.CANCELLED) return;
   const expired = status !== EXEC.NOT_INSTALLED && isExpired(rp, op);
@@ -560,8 +560,8 @@ function replayPending(rp: Replay, op: LrmRscOp): void {
     const target = op.migrateTarget !== undefined ? rp.ctx.ws.nodesByName.get(op.migrateTarget) : undefined;
     if (target) requestStop(rsc, target);
   }
-  // Probes in flight are not shown.
-  if (rsc.pendingTask === undefined && (op.intervalMs !== 0 || task !== 'monitor')) {
+  // Probes and notifications in flight are not shown.
+  if (rsc.pendingTask === undefined && (op.intervalMs !== 0 || task !== 'monitor') && task !== 'notify') {
     rsc.pendingTask = task;
     rsc.pendingNode = rp.node;
   }

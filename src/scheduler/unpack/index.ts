@@ -32,6 +32,7 @@ export function unpackCib(cib: Cib, now: number): WorkingSet {
     ticketDeps: [],
   };
   if (cib.attrs['dc-uuid'] !== undefined) ws.dcUuid = cib.attrs['dc-uuid'];
+  settleNoQuorumPolicy(ws);
   unpackClusterNodes(ws);
   for (const node of ws.nodes) if (node.kind === 'member') assumeUnseen(ws, node);
   unpackRemoteNodes(ws);
@@ -42,6 +43,16 @@ export function unpackCib(cib: Cib, now: number): WorkingSet {
   unpackTickets(ws);
   unpackStatus(ws);
   return ws;
+}
+
+/**
+ * no-quorum-policy=suicide needs fencing, and only applies to a cluster that has had quorum (or
+ * was told to panic without it); otherwise it means stop.
+ */
+function settleNoQuorumPolicy(ws: WorkingSet): void {
+  if (ws.options.noQuorumPolicy !== 'suicide') return;
+  const panic = Number(ws.cib.attrs['no-quorum-panic'] ?? '0') > 0 || isTrue(ws.cib.attrs['no-quorum-panic']);
+  if (!ws.options.stonithEnabled || !(panic || ws.haveQuorum)) ws.options.noQuorumPolicy = 'stop';
 }
 
 /**

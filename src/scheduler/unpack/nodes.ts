@@ -86,7 +86,8 @@ function requested(v: string | undefined): boolean {
 /** Transient attributes of a node_state, then the node's derived flags (standby, maintenance...). */
 export function applyTransientAttrs(ws: WorkingSet, node: Node, entry: NodeStateEntry): void {
   const ctx = { now: ws.now, nodeAttrs: node.attrs };
-  unpackSets(entry.transient, ctx, node.attrs);
+  // What the node reports now overrides the permanent value.
+  for (const [k, v] of unpackSets(entry.transient, ctx)) node.attrs.set(k, v);
   setBuiltinAttrs(ws, node);
 }
 
@@ -138,7 +139,7 @@ export function determineClusterNodeState(ws: WorkingSet, node: Node, entry: Nod
   const inCluster = a.in_ccm === undefined ? undefined : isTrue(a.in_ccm);
   const controllerUp = a.crmd === 'online' || isTrue(a.crmd);
   const join = a.join;
-  const expected = a.expected;
+  const expected = a.expected ?? 'down';
   node.shutdown = shutdownRequested(node);
   node.expectedUp = !node.shutdown && expected === 'member';
   const online = ws.options.stonithEnabled
@@ -172,6 +173,8 @@ function onlineWithFencing(
     node.pending = true;
     node.standby = true;
   };
+  // A node shutting down cleanly is up as long as its controller is: it cannot be shut down dead.
+  if (node.shutdown) return controllerUp;
   if (inCluster === undefined) {
     fenceNode(ws, node, 'peer has not been seen by the cluster');
     return false;
@@ -196,5 +199,5 @@ function onlineWithFencing(
   } else {
     fenceNode(ws, node, 'peer was in an unknown state');
   }
-  return inCluster;
+  return inCluster === true;
 }

@@ -1,7 +1,7 @@
 // The resource tree: primitives, groups, clones (with one child per instance) and bundles, each
 // with its meta-attributes resolved (own, then the parent's, then rsc_defaults), plus the remote and
 // guest nodes that connection resources create.
-import type { BundleConfig, CloneConfig, GroupConfig, PrimitiveConfig, ResourceConfig, Role } from '../../cib/model.ts';
+import type { AttributeSet, BundleConfig, CloneConfig, GroupConfig, PrimitiveConfig, ResourceConfig, Role } from '../../cib/model.ts';
 import { isTrue, normalizeRole } from '../../cib/parse.ts';
 import { parseDurationMs } from '../../cib/duration.ts';
 import { unpackSets, type RuleContext } from '../../cib/rules.ts';
@@ -83,15 +83,28 @@ function ruleContext(ws: WorkingSet, cfg: ResourceConfig): RuleContext {
 }
 
 /** Resolves meta-attributes and the flags derived from them. */
+/**
+ * A primitive made from a template: its own attribute sets override the template's, so they go
+ * first (the first value seen for a name wins).
+ */
+function ownSetsFirst(ws: WorkingSet, cfg: ResourceConfig, pick: (c: PrimitiveConfig) => AttributeSet[]): AttributeSet[] {
+  const sets = pick(cfg as PrimitiveConfig);
+  if (cfg.kind !== 'primitive' || cfg.template === undefined) return sets;
+  const tmpl = ws.cib.configuration.templates.find((t) => t.id === cfg.template);
+  if (!tmpl) return sets;
+  const fromTemplate = new Set(pick(tmpl));
+  return [...sets.filter((x) => !fromTemplate.has(x)), ...sets.filter((x) => fromTemplate.has(x))];
+}
+
 function resolveMeta(ws: WorkingSet, r: Resource): void {
   const ctx = ruleContext(ws, r.config);
-  const meta = unpackSets(r.config.meta, ctx);
+  const meta = unpackSets(ownSetsFirst(ws, r.config, (c) => c.meta), ctx);
   if (r.parent) for (const [k, v] of r.parent.meta) if (!meta.has(k)) meta.set(k, v);
   unpackSets(ws.cib.configuration.rscDefaults, ctx, meta);
   for (const [k, v] of meta) if (v === '#default') meta.delete(k);
   r.meta = meta;
-  r.params = unpackSets(r.config.instance, ctx);
-  for (const [k, v] of unpackSets(r.config.utilization, ctx)) r.utilization.set(k, parseUtilization(v));
+  r.params = unpackSets(ownSetsFirst(ws, r.config, (c) => c.instance), ctx);
+  for (const [k, v] of unpackSets(ownSetsFirst(ws, r.config, (c) => c.utilization), ctx)) r.utilization.set(k, parseUtilization(v));
 
   const get = (k: string) => meta.get(k);
   r.priority = parseScore(get('priority') ?? '0');
