@@ -122,6 +122,14 @@ export function isActive(r: Resource, all: boolean): boolean {
   }
 }
 
+/**
+ * The display lists what runs on the cluster's nodes: something active only through an unmanaged
+ * member on a node that is down is not on the list of any node, so it is left out.
+ */
+function hiddenByNodeFilter(r: Resource): boolean {
+  return isActive(r, false) && r.runningOn.length === 0;
+}
+
 /** The one node a (possibly grouped) resource is running on, if exactly one. */
 function singleLocation(r: Resource): Node | undefined {
   const nodes: Node[] = [];
@@ -322,6 +330,7 @@ function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
   const promoted: Node[] = [];
   const started: Node[] = [];
   for (const inst of c.children) {
+    if (hiddenByNodeFilter(inst)) continue;
     const partlyActive = isActive(inst, false);
     if (inst.orphan && !partlyActive) continue;
     let full = false;
@@ -415,6 +424,7 @@ export function formatStatus(ws: WorkingSet): string[] {
     if (r.parent || isInternal(r)) continue;
     // Deleted resources still in the history are only worth showing while active.
     if (r.orphan && !isActive(r, true)) continue;
+    if (hiddenByNodeFilter(r)) continue;
     lines.push(...resourceLines(ws, r, 2));
   }
   return lines;

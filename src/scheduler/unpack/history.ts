@@ -400,16 +400,32 @@ function recordFailedOp(ws: WorkingSet, rsc: Resource, node: Node, op: LrmRscOp)
   ws.failedOps.push(failure);
 }
 
-/** Whether fencing is possible for a node (a guest is "fenced" by recovering its container). */
-function canFence(ws: WorkingSet, node: Node): boolean {
-  if (node.kind === 'guest') return true;
+/**
+ * Whether fencing is possible for a node: it needs fencing enabled, a fence device, and quorum
+ * (or a policy that ignores it, or the node being in our membership). A guest is "fenced" by
+ * recovering its container, which needs its host to be up or fenceable.
+ */
+export function canFence(ws: WorkingSet, node: Node): boolean {
+  if (node.kind === 'guest') {
+    const hosts = node.connection?.container?.runningOn ?? [];
+    return hosts.every((h) => h.online || canFence(ws, h));
+  }
   if (!ws.options.stonithEnabled) return false;
-  return ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore';
+  if (![...ws.resourcesById.values()].some((r) => r.agent?.class === 'stonith')) return false;
+  if (ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore') return true;
+  return node.online;
 }
 
-/** A stop that failed where fencing is impossible can only be retried, never given up on. */
-function hardOrPlainError(rp: Replay, op: LrmRscOp): number {
-  return !canFence(rp.ctx.ws, rp.node) && op.operation === 'stop' ? EXEC.ERROR : EXEC.ERROR_HARD;
+/**
+ * A result that means the agent can never work here. If it was a stop and the node cannot be
+ * fenced, nothing can recover the resource: it is blocked.
+ */
+function hardError(rp: Replay, op: LrmRscOp): number {
+  if (op.operation === 'stop' && !canFence(rp.ctx.ws, rp.node)) {
+    rp.rsc.managed = false;
+    rp.rsc.blocked = true;
+  }
+  return EXEC.ERROR_HARD;
 }
 
 /**
@@ -446,12 +462,12 @@ function judgeResult(rp: Replay, op: LrmRscOp, status: number, rc: number, expec
     case OCF.ERR_UNIMPLEMENTED:
       // A recurring operation the agent cannot do; anything else means it can never work here.
       if (op.intervalMs > 0) judged = EXEC.NOT_SUPPORTED;
-      else judged = hardOrPlainError(rp, op);
+      else judged = hardError(rp, op);
       break;
     case OCF.ERR_INSTALLED:
     case OCF.ERR_ARGS:
     case OCF.ERR_PERM:
-      judged = hardOrPlainError(rp, op);
+      judged = hardError(rp, op);
       break;
     default:
       if (rc !== expected) judged = EXEC.ERROR;
