@@ -3,12 +3,13 @@
 // against the result the controller expected (the target rc in its transition key), and the
 // resource's on-fail policy decides what a failure means.
 import type { LrmResource, LrmRscOp, NodeStateEntry, PrimitiveConfig, Role } from '../../cib/model.ts';
+import { parseDurationMs } from '../../cib/duration.ts';
 import { unpackSets } from '../../cib/rules.ts';
 import { INFINITY } from '../../cib/score.ts';
 import type { FailPolicy, FailedOp, Node, Resource, WorkingSet } from '../types.ts';
 import { bundleOf, replicaOnNode } from './bundle.ts';
 import { failCount, failureTimeoutSeconds } from './failcounts.ts';
-import { fenceNode } from './nodes.ts';
+import { applyConfiguredAttrs, fenceNode, newNode } from './nodes.ts';
 import { addCloneInstance, descendants } from './resources.ts';
 
 export const OCF = {
@@ -245,11 +246,15 @@ function isRemoteNodeConnection(ws: WorkingSet, rsc: Resource): boolean {
   return node !== undefined && node.kind === 'remote';
 }
 
+/** A remote connection's reconnect_interval parameter: wait this long before reconnecting. */
 function remoteReconnectMs(rsc: Resource): number {
-  const v = rsc.meta.get('reconnect_interval');
+  const v = rsc.params.get('reconnect_interval');
   if (v === undefined) return 0;
-  const n = parseInt(v, 10);
-  return Number.isFinite(n) ? n : 0;
+  try {
+    return parseDurationMs(v);
+  } catch {
+    return 0;
+  }
 }
 
 /** The configured on-fail for an operation, or Pacemaker's default for it. */
@@ -470,7 +475,8 @@ function judgeResult(rp: Replay, op: LrmRscOp, status: number, rc: number, expec
       judged = hardError(rp, op);
       break;
     default:
-      if (rc !== expected) judged = EXEC.ERROR;
+      // Any other code is a failure, even if the controller said it expected it.
+      judged = EXEC.ERROR;
       break;
   }
   return judged;
@@ -1034,14 +1040,31 @@ function makeOrphan(ws: WorkingSet, lrm: LrmResource): Resource {
   r.requires = r.agent.class === 'stonith' ? 'nothing' : ws.options.stonithEnabled ? 'fencing' : 'quorum';
   r.meta = unpackSets(ws.cib.configuration.rscDefaults, { now: ws.now });
   r.unpackAllowed = new Set(ws.options.symmetricCluster ? ws.nodes.filter((n) => !n.discoverNever).map((n) => n.id) : []);
-  const container = lrm.container !== undefined ? ws.resourcesById.get(lrm.container) : undefined;
-  if (container) {
-    r.container = container;
-    (container.fillers ??= []).push(r);
-  }
+  // Stopped where it runs, and never started again.
+  if (ws.options.stopOrphanResources) banResource(ws, r, undefined, '__orphan_do_not_run__');
   ws.resourcesById.set(r.id, r);
   ws.resources.push(r);
+  if (r.agent.class === 'ocf' && r.agent.provider === 'pacemaker' && r.agent.type === 'remote') adoptOrphanedRemoteNode(ws, r, lrm.container);
   return r;
+}
+
+/** The connection of a remote node no longer configured still makes it a (departing) node. */
+function adoptOrphanedRemoteNode(ws: WorkingSet, conn: Resource, lrmContainer: string | undefined): void {
+  let node = ws.nodesByName.get(conn.id);
+  if (!node) {
+    node = newNode(ws, conn.id, conn.id, 'remote');
+    applyConfiguredAttrs(ws, node, undefined);
+  }
+  conn.isRemoteConnection = true;
+  node.connection = conn;
+  if (!lrmContainer) {
+    node.unseen = true;
+    if (ws.options.stonithEnabled && ws.options.startupFencing) {
+      node.unclean = true;
+      node.fenceReason = 'node is unclean';
+    }
+  }
+  node.shutdown = true;
 }
 
 function orphanResource(id: string, cfg: PrimitiveConfig): Resource {
@@ -1111,4 +1134,25 @@ export function unpackNodeHistory(ctx: StatusContext, node: Node, entry: NodeSta
   node.lrmKnown = entry.hasLrm;
   node.historyUnpacked = true;
   for (const lrm of entry.lrm) unpackLrmResource(ctx, node, lrm);
+  mapOrphanedFillers(ctx.ws, entry);
+}
+
+/**
+ * Orphans whose history names a container (which may itself be an orphan found later in the same
+ * node's history) run inside it; an orphaned connection with a container was a guest node's.
+ */
+function mapOrphanedFillers(ws: WorkingSet, entry: NodeStateEntry): void {
+  for (const lrm of entry.lrm) {
+    if (lrm.container === undefined) continue;
+    const container = ws.resourcesById.get(lrm.container);
+    const rsc = ws.resourcesById.get(lrm.id);
+    if (!container || !rsc || !rsc.orphan || rsc.parent || rsc.container) continue;
+    rsc.container = container;
+    (container.fillers ??= []).push(rsc);
+    if (rsc.isRemoteConnection) {
+      container.containerOf = rsc;
+      const node = ws.nodesByName.get(rsc.id);
+      if (node && node.connection === rsc) node.kind = 'guest';
+    }
+  }
 }

@@ -106,8 +106,8 @@ function unpackStatus(ws: WorkingSet): void {
   const ctx = newStatusContext(ws);
   // Histories that others depend on come first: cluster nodes, then remote nodes whose
   // connection turned out to be up, repeatedly, then (with fencing) everything left.
-  while (unpackHistories(ctx, entries, false));
-  unpackHistories(ctx, entries, ws.options.stonithEnabled);
+  while (unpackHistories(ctx, false));
+  unpackHistories(ctx, ws.options.stonithEnabled);
   stopContainersOfFailedConnections(ws);
   for (const node of ws.nodes) {
     if (node.kind === 'member') continue;
@@ -117,12 +117,16 @@ function unpackStatus(ws: WorkingSet): void {
   finishStatus(ws);
 }
 
-/** One pass over the node_state entries; true if any history was unpacked. */
-function unpackHistories(ctx: StatusContext, entries: [Node, NodeStateEntry][], fence: boolean): boolean {
+/**
+ * One pass over the node_state entries; true if any history was unpacked. Nodes are looked up
+ * afresh: an orphaned remote connection found in the history creates its node on the way.
+ */
+function unpackHistories(ctx: StatusContext, fence: boolean): boolean {
   const { ws } = ctx;
   let progress = false;
-  for (const [node, entry] of entries) {
-    if (node.historyUnpacked) continue;
+  for (const entry of ws.cib.status.nodes) {
+    const node = nodeForEntry(ws, entry);
+    if (!node || node.historyUnpacked) continue;
     if (!fence && !historyReady(ws, node)) continue;
     if (node.kind !== 'member') {
       determineRemoteState(node);
