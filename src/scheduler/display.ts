@@ -45,8 +45,15 @@ function healthWord(ws: WorkingSet, n: Node): string | undefined {
   return worst;
 }
 
-/** The state word of a node that does not fit the plain Online/OFFLINE lists. */
+/** The state of a node that does not fit the plain Online/OFFLINE lists, with its health. */
 function unusualNodeState(ws: WorkingSet, n: Node): string | undefined {
+  const mode = nodeMode(n);
+  const health = healthWord(ws, n);
+  if (health) return `${mode ?? (n.online ? 'online' : 'OFFLINE')} (health is ${health})`;
+  return mode;
+}
+
+function nodeMode(n: Node): string | undefined {
   if (n.unclean) return n.online ? 'UNCLEAN (online)' : n.pending ? 'UNCLEAN (pending)' : 'UNCLEAN (offline)';
   if (n.pending) return 'pending';
   if (n.standbyOnFail && n.online) return 'standby (on-fail)';
@@ -55,8 +62,6 @@ function unusualNodeState(ws: WorkingSet, n: Node): string | undefined {
     return n.running.length > 0 ? 'standby (with active resources)' : 'standby';
   }
   if (n.maintenance) return n.online ? 'maintenance' : 'OFFLINE (maintenance)';
-  const health = n.online ? healthWord(ws, n) : undefined;
-  if (health) return `online (health is ${health})`;
   return undefined;
 }
 
@@ -170,6 +175,11 @@ function targetRoleText(r: Resource): string | undefined {
   return r.meta.get('target-role');
 }
 
+/** A clone's configured role: its own target-role, else its first instance's. */
+function configuredRole(c: Resource): string | undefined {
+  return (targetRoleText(c) ?? (c.children[0] ? targetRoleText(c.children[0]) : undefined))?.toLowerCase();
+}
+
 /** target-role limits what the resource may do: Stopped, or Unpromoted for a promotable one. */
 function isDisabled(r: Resource): boolean {
   const t = targetRoleText(r)?.toLowerCase();
@@ -187,7 +197,6 @@ const PENDING_STATE: Record<string, string> = {
   start: 'Starting',
   stop: 'Stopping',
   migrate_to: 'Migrating',
-  migrate_from: 'Migrating',
   promote: 'Promoting',
   demote: 'Demoting',
 };
@@ -355,7 +364,8 @@ function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
   }
   if (promoted.length) body.push(item(depth + 1, `Promoted: [ ${sortedNames(promoted)} ]`));
   if (started.length) {
-    const label = c.promotable ? (targetRoleText(c)?.toLowerCase() === 'unpromoted' ? 'Unpromoted (target-role)' : 'Unpromoted') : 'Started';
+    const unpromotedByConfig = configuredRole(c) === 'unpromoted' || configuredRole(c) === 'slave';
+    const label = c.promotable ? (unpromotedByConfig ? 'Unpromoted (target-role)' : 'Unpromoted') : 'Started';
     body.push(item(depth + 1, `${label}: [ ${sortedNames(started)} ]`));
   }
   // Instances shown in full do not count as accounted for.
@@ -374,7 +384,7 @@ function stoppedLines(ws: WorkingSet, c: Resource, depth: number): string[] {
     const node = ws.nodesById.get(id);
     if (!node || c.runningOn.includes(node)) continue;
     const probe = failedProbeFor(ws, c, node.name);
-    const state = probe ? `Stopped (${resultText(probe.rc)})` : targetRoleText(c)?.toLowerCase() === 'stopped' ? 'Stopped (disabled)' : 'Stopped';
+    const state = probe ? `Stopped (${resultText(probe.rc)})` : configuredRole(c) === 'stopped' ? 'Stopped (disabled)' : 'Stopped';
     const list = byState.get(state) ?? [];
     list.push(node);
     byState.set(state, list);

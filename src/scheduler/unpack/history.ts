@@ -229,9 +229,28 @@ interface FailHandling {
   failRole: Role;
 }
 
+function configuredOps(rsc: Resource): PrimitiveConfig['ops'] {
+  return rsc.config.kind === 'primitive' ? (rsc.config as PrimitiveConfig).ops : [];
+}
+
 function opConfig(rsc: Resource, task: string, intervalMs: number) {
-  const cfg = rsc.config.kind === 'primitive' ? (rsc.config as PrimitiveConfig) : undefined;
-  return cfg?.ops.find((o) => o.name === task && o.intervalMs === intervalMs);
+  return configuredOps(rsc).find((o) => o.name === task && o.intervalMs === intervalMs);
+}
+
+/**
+ * The configured operation an operation key ("<rsc>_<task>_<interval>", as the history records it)
+ * refers to. Keys are compared whole, so history written under another name matches nothing;
+ * migrations and notifications fall back to a generic "migrate" / "notify" operation.
+ */
+function opConfigByKey(rsc: Resource, key: string) {
+  const names = [rsc.id, ...(rsc.historyName !== undefined ? [rsc.historyName] : [])];
+  const find = (k: string) =>
+    configuredOps(rsc).find((o) => names.some((n) => `${n}_${o.name}_${o.intervalMs}`.toLowerCase() === k.toLowerCase()));
+  const op = find(key);
+  if (op) return op;
+  if (key.includes('migrate_to') || key.includes('migrate_from')) return find(`${rsc.id}_migrate_0`);
+  if (key.includes('_notify_')) return find(`${rsc.id}_notify_0`);
+  return undefined;
 }
 
 function isPromotedMonitor(rsc: Resource, intervalMs: number): boolean {
@@ -257,9 +276,17 @@ function remoteReconnectMs(rsc: Resource): number {
   }
 }
 
-/** The configured on-fail for an operation, or Pacemaker's default for it. */
-export function failHandlingFor(ws: WorkingSet, rsc: Resource, task: string, intervalMs: number): FailHandling {
-  let value = opConfig(rsc, task, intervalMs)?.attrs['on-fail'];
+/**
+ * The configured on-fail for an operation, or Pacemaker's default for it. With the operation key
+ * from the history, the configured operation is the one that key names.
+ */
+export function failHandlingFor(ws: WorkingSet, rsc: Resource, task: string, intervalMs: number, opKey?: string): FailHandling {
+  const conf = opKey !== undefined ? opConfigByKey(rsc, opKey) : opConfig(rsc, task, intervalMs);
+  let value = conf?.attrs['on-fail'];
+  if (value === undefined && task === 'demote') {
+    // A demote fails the way the promoted-role monitor is configured to.
+    value = configuredOps(rsc).find((o) => o.name === 'monitor' && (o.attrs.role === 'Promoted' || o.attrs.role === 'Master'))?.attrs['on-fail'];
+  }
   if (value === undefined) {
     const defaults = unpackSets(ws.cib.configuration.opDefaults, {
       now: ws.now,
@@ -517,7 +544,8 @@ function replayOp(rp: Replay, op: LrmRscOp): void {
   // Degraded but working counts as working.
   let rc = op.rcCode === OCF.DEGRADED ? OCF.OK : op.rcCode === OCF.DEGRADED_PROMOTED ? OCF.RUNNING_PROMOTED : op.rcCode;
   const expected = expectedRc(op);
-  if (status === EXEC.CANCELLED) return;
+  // Cancelled operations and notifications say nothing about the resource's state.
+  if (status === EXEC.CANCELLED || task === 'notify') return;
   const expired = status !== EXEC.NOT_INSTALLED && isExpired(rp, op);
   status = judgeResult(rp, op, status, rc, expected);
   if (!bundleOf(rp.rsc) && isMaskedProbeFailure({ operation: task, intervalMs: op.intervalMs, rc: op.rcCode, status: op.opStatus })) {
@@ -539,7 +567,7 @@ function replayOp(rp: Replay, op: LrmRscOp): void {
       return;
     case EXEC.NOT_INSTALLED: {
       // The agent is missing on this node: even on-fail=ignore cannot keep it here.
-      if (failHandlingFor(ws, rp.rsc, task, op.intervalMs).policy === 'ignore') rp.onFail = 'migrate';
+      if (failHandlingFor(ws, rp.rsc, task, op.intervalMs, op.operationKey).policy === 'ignore') rp.onFail = 'migrate';
       banResource(ws, uberParent(rp.rsc), rp.node, 'hard-error');
       applyFailure(rp, op, rc);
       return;
@@ -555,7 +583,7 @@ function replayOp(rp: Replay, op: LrmRscOp): void {
     default:
       break;
   }
-  const { policy } = failHandlingFor(ws, rp.rsc, task, op.intervalMs);
+  const { policy } = failHandlingFor(ws, rp.rsc, task, op.intervalMs, op.operationKey);
   if (policy === 'ignore' || (policy === 'restart-container' && task === 'stop')) {
     // Pretend it succeeded, but remember the failure.
     applySuccess(rp, op, expected);
@@ -582,8 +610,8 @@ function replayPending(rp: Replay, op: LrmRscOp): void {
     const target = op.migrateTarget !== undefined ? rp.ctx.ws.nodesByName.get(op.migrateTarget) : undefined;
     if (target) requestStop(rsc, target);
   }
-  // Probes and notifications in flight are not shown.
-  if (rsc.pendingTask === undefined && (op.intervalMs !== 0 || task !== 'monitor') && task !== 'notify') {
+  // Probes in flight are not shown.
+  if (rsc.pendingTask === undefined && (op.intervalMs !== 0 || task !== 'monitor')) {
     rsc.pendingTask = task;
     rsc.pendingNode = rp.node;
   }
@@ -659,7 +687,7 @@ function applyFailure(rp: Replay, op: LrmRscOp, rc: number): void {
   const task = op.operation;
   rp.lastFailure = op;
   recordFailedOp(ws, rsc, rp.node, op);
-  const { policy, failRole } = failHandlingFor(ws, rsc, task, op.intervalMs);
+  const { policy, failRole } = failHandlingFor(ws, rsc, task, op.intervalMs, op.operationKey);
   if (failRank[rp.onFail] < failRank[policy]) rp.onFail = policy;
   switch (task) {
     case 'stop':
@@ -1044,12 +1072,12 @@ function makeOrphan(ws: WorkingSet, lrm: LrmResource): Resource {
   if (ws.options.stopOrphanResources) banResource(ws, r, undefined, '__orphan_do_not_run__');
   ws.resourcesById.set(r.id, r);
   ws.resources.push(r);
-  if (r.agent.class === 'ocf' && r.agent.provider === 'pacemaker' && r.agent.type === 'remote') adoptOrphanedRemoteNode(ws, r, lrm.container);
+  if (r.agent.class === 'ocf' && r.agent.provider === 'pacemaker' && r.agent.type === 'remote') adoptOrphanedRemoteNode(ws, r);
   return r;
 }
 
 /** The connection of a remote node no longer configured still makes it a (departing) node. */
-function adoptOrphanedRemoteNode(ws: WorkingSet, conn: Resource, lrmContainer: string | undefined): void {
+function adoptOrphanedRemoteNode(ws: WorkingSet, conn: Resource): void {
   let node = ws.nodesByName.get(conn.id);
   if (!node) {
     node = newNode(ws, conn.id, conn.id, 'remote');
@@ -1057,12 +1085,12 @@ function adoptOrphanedRemoteNode(ws: WorkingSet, conn: Resource, lrmContainer: s
   }
   conn.isRemoteConnection = true;
   node.connection = conn;
-  if (!lrmContainer) {
-    node.unseen = true;
-    if (ws.options.stonithEnabled && ws.options.startupFencing) {
-      node.unclean = true;
-      node.fenceReason = 'node is unclean';
-    }
+  // Its container (if any) is only linked later: until its state is seen it is treated as a
+  // remote node, fenced at startup like any other.
+  node.unseen = true;
+  if (ws.options.stonithEnabled && ws.options.startupFencing) {
+    node.unclean = true;
+    node.fenceReason = 'node is unclean';
   }
   node.shutdown = true;
 }

@@ -101,7 +101,6 @@ function unpackStatus(ws: WorkingSet): void {
     applyAttributeFlags(node);
     determineClusterNodeState(ws, node, e);
   }
-  for (const node of ws.nodes) if (node.kind === 'member' && !entries.some(([n]) => n === node)) applyAttributeFlags(node);
 
   const ctx = newStatusContext(ws);
   // Histories that others depend on come first: cluster nodes, then remote nodes whose
