@@ -197,6 +197,7 @@ const PENDING_STATE: Record<string, string> = {
   start: 'Starting',
   stop: 'Stopping',
   migrate_to: 'Migrating',
+  migrate_from: 'Migrating',
   promote: 'Promoting',
   demote: 'Demoting',
 };

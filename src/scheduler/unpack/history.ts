@@ -136,9 +136,26 @@ function compareOps(a: LrmRscOp, b: LrmRscOp): number {
   return 0;
 }
 
-/** Entries in call order (document order reversed first, as the tie-breaks expect). */
+/**
+ * Entries in call order. Ties keep reversed document order. The comparison is not a total order
+ * when operations are in flight, so the result depends on the algorithm: this is a top-down merge
+ * sort that splits a list before its middle (first half the smaller) and takes from the left on
+ * ties, as Pacemaker's list sort does.
+ */
 export function sortedOps(ops: readonly LrmRscOp[]): LrmRscOp[] {
-  return [...ops].reverse().sort(compareOps);
+  return mergeSort([...ops].reverse(), compareOps);
+}
+
+function mergeSort<T>(list: T[], cmp: (a: T, b: T) => number): T[] {
+  if (list.length <= 1) return list;
+  const half = Math.floor(list.length / 2);
+  const left = mergeSort(list.slice(0, half), cmp);
+  const right = mergeSort(list.slice(half), cmp);
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length && j < right.length) out.push(cmp(left[i]!, right[j]!) <= 0 ? left[i++]! : right[j++]!);
+  return out.concat(left.slice(i), right.slice(j));
 }
 
 /** Whether op a happened after op b (call ids compare only on the same node). */
@@ -443,7 +460,8 @@ export function canFence(ws: WorkingSet, node: Node): boolean {
     return hosts.every((h) => h.online || canFence(ws, h));
   }
   if (!ws.options.stonithEnabled) return false;
-  if (![...ws.resourcesById.values()].some((r) => r.agent?.class === 'stonith')) return false;
+  // A fence device, or a watchdog to fence itself with (SBD).
+  if (!ws.options.haveWatchdog && ![...ws.resourcesById.values()].some((r) => r.agent?.class === 'stonith')) return false;
   if (ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore') return true;
   return node.online;
 }
