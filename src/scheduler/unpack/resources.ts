@@ -123,6 +123,15 @@ function resolveMeta(ws: WorkingSet, r: Resource): void {
       r.failureTimeoutMs = 0;
     }
   }
+  // A remote connection waits reconnect_interval after a failure by letting the failure expire then.
+  const reconnect = r.config.kind === 'primitive' && isRemoteAgent(r.config) ? r.params.get('reconnect_interval') : undefined;
+  if (reconnect !== undefined) {
+    try {
+      r.failureTimeoutMs = parseDurationMs(reconnect);
+    } catch {
+      // keep failure-timeout
+    }
+  }
   const ma = get('multiple-active');
   if (ma === 'stop_only' || ma === 'block' || ma === 'stop_start' || ma === 'stop_unexpected') r.multipleActive = ma;
   r.critical = get('critical') === undefined ? true : isTrue(get('critical'));
@@ -257,6 +266,17 @@ export function isAnonymousCloneMember(r: Resource): boolean {
   return c !== undefined && !c.unique;
 }
 
+/** The connection runs inside the container, and is managed (and migrates) the way it says. */
+function guestConnectionMeta(container: Resource, name: string): { id: string; name: string; value: string }[] {
+  const pairs = [{ id: `${name}-meta_attributes-container`, name: 'container', value: container.id }];
+  const cfg = container.config as PrimitiveConfig;
+  const managed = rawMeta(cfg, 'is-managed');
+  if (managed !== undefined) pairs.push({ id: `${name}-meta_attributes-is-managed`, name: 'is-managed', value: managed });
+  const migrate = rawMeta(cfg, 'remote-allow-migrate');
+  if (migrate !== undefined) pairs.push({ id: `${name}-meta_attributes-allow-migrate`, name: 'allow-migrate', value: migrate });
+  return pairs;
+}
+
 /** Implicit connection resource of a guest node (remote-node=NAME on a VM resource). */
 function guestConnection(ws: WorkingSet, container: Resource, name: string): Resource {
   const m = container.meta;
@@ -276,7 +296,7 @@ function guestConnection(ws: WorkingSet, container: Resource, name: string): Res
     provider: 'pacemaker',
     type: 'remote',
     ops: [{ id: `${name}-monitor-interval-30s`, name: 'monitor', intervalMs: 30_000, attrs: { timeout: '30s' }, meta: [], instance: [] }],
-    meta: [{ id: `${name}-meta_attributes`, nvpairs: [{ id: `${name}-meta_attributes-container`, name: 'container', value: container.id }] }],
+    meta: [{ id: `${name}-meta_attributes`, nvpairs: guestConnectionMeta(container, name) }],
     instance: params,
     utilization: [],
   };
