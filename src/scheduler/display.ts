@@ -372,7 +372,6 @@ function cloneLines(ws: WorkingSet, c: Resource, depth: number): string[] {
   // Instances shown in full do not count as accounted for.
   const listed = promoted.length + started.length;
   if (!c.unique && listed < (c.clone?.max ?? 0)) body.push(...stoppedLines(ws, c, depth + 1));
-  if (body.length === 0) return [];
   return [item(depth, cloneHeader(c)), ...body];
 }
 
@@ -427,16 +426,21 @@ function resourceLines(ws: WorkingSet, r: Resource, depth: number): string[] {
 
 export function formatStatus(ws: WorkingSet): string[] {
   const lines: string[] = [];
-  lines.push('  * Node List:');
-  for (const l of nodeLines(ws)) lines.push(`    * ${l}`);
-  lines.push('');
+  const nodes = nodeLines(ws);
+  if (nodes.length) {
+    lines.push('  * Node List:');
+    for (const l of nodes) lines.push(`    * ${l}`);
+    lines.push('');
+  }
   lines.push('  * Full List of Resources:');
+  const resources: string[] = [];
   for (const r of ws.resources) {
     if (r.parent || isInternal(r)) continue;
     // Deleted resources still in the history are only worth showing while active.
     if (r.orphan && !isActive(r, true)) continue;
     if (hiddenByNodeFilter(r)) continue;
-    lines.push(...resourceLines(ws, r, 2));
+    resources.push(...resourceLines(ws, r, 2));
   }
+  lines.push(...(resources.length ? resources : ['    * No resources']));
   return lines;
 }

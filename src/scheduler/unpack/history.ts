@@ -122,8 +122,9 @@ function compareOps(a: LrmRscOp, b: LrmRscOp): number {
     if (lb >= 0 && la > lb) return 1;
     return 0;
   }
-  const ka = parseTransitionKey(magicKey(a.transitionMagic) ?? a.transitionKey);
-  const kb = parseTransitionKey(magicKey(b.transitionMagic) ?? b.transitionKey);
+  // Only the result magic ("status:rc;key") places an operation in flight; without one, no order.
+  const ka = parseTransitionKey(magicKey(a.transitionMagic));
+  const kb = parseTransitionKey(magicKey(b.transitionMagic));
   if (!ka || !kb) return 0;
   if (ka.uuid !== kb.uuid || ka.transition === kb.transition) {
     if (cb === -1) return -1;
@@ -420,9 +421,17 @@ export function banResource(ws: WorkingSet, rsc: Resource, node: Node | undefine
   }
 }
 
-function requestStop(rsc: Resource, node: Node): void {
+/**
+ * The history asks for a stop of the resource on a node. A stop that cannot run (the node is
+ * down) can only be achieved by fencing the node.
+ */
+export function requestStop(ws: WorkingSet, rsc: Resource, node: Node): void {
   const list = (rsc.stopOn ??= []);
   if (!list.includes(node)) list.push(node);
+  const reachable = node.online && !(node.kind === 'guest' && node.remoteRequiresReset);
+  if (!reachable && (node.kind !== 'guest' || node.remoteRequiresReset) && rsc.managed && !node.unclean) {
+    fenceNode(ws, node, 'resource actions are unrunnable');
+  }
 }
 
 /** Adds a failed operation to the list crm_mon shows, once per operation and node. */
@@ -626,7 +635,7 @@ function replayPending(rp: Replay, op: LrmRscOp): void {
   } else if (task === 'migrate_to' && rp.node.unclean) {
     // The migration may have reached its target: make sure it is stopped there too.
     const target = op.migrateTarget !== undefined ? rp.ctx.ws.nodesByName.get(op.migrateTarget) : undefined;
-    if (target) requestStop(rsc, target);
+    if (target) requestStop(rp.ctx.ws, rsc, target);
   }
   // Probes in flight are not shown.
   if (rsc.pendingTask === undefined && (op.intervalMs !== 0 || task !== 'monitor')) {
@@ -951,14 +960,14 @@ function applyOnFail(ws: WorkingSet, rsc: Resource, node: Node, onFail: FailPoli
       if (active) {
         rsc.failed = true;
         rsc.stopRequired = true;
-        requestStop(rsc, node);
+        requestStop(ws, rsc, node);
       }
       break;
     case 'restart-container':
       rsc.failed = true;
       rsc.stopRequired = true;
-      if (rsc.container && !bundleOf(rsc)) requestStop(rsc.container, node);
-      else if (!rsc.container && active) requestStop(rsc, node);
+      if (rsc.container && !bundleOf(rsc)) requestStop(ws, rsc.container, node);
+      else if (!rsc.container && active) requestStop(ws, rsc, node);
       break;
     case 'reset-remote': {
       rsc.failed = true;
@@ -967,7 +976,7 @@ function applyOnFail(ws: WorkingSet, rsc: Resource, node: Node, onFail: FailPoli
         const remote = ws.nodesByName.get(rsc.id);
         if (remote && remote.kind === 'remote' && !remote.remoteWasFenced) fenceNode(ws, remote, 'remote connection is unrecoverable');
       }
-      if (roleAtLeast(rsc.role, 'Started')) requestStop(rsc, node);
+      if (roleAtLeast(rsc.role, 'Started')) requestStop(ws, rsc, node);
       if (remoteReconnectMs(rsc) > 0) setNextRole(rsc, 'Stopped');
       break;
     }

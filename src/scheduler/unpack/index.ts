@@ -6,7 +6,7 @@ import type { Node, Resource, WorkingSet } from '../types.ts';
 import { unpackOptions } from '../options.ts';
 import { applyAttributeFlags, applyTransientAttrs, determineClusterNodeState, shutdownRequested, unpackClusterNodes } from './nodes.ts';
 import { buildResource, descendants, linkRemoteConnections, unpackRemoteNodes } from './resources.ts';
-import { newStatusContext, unpackNodeHistory, type StatusContext } from './history.ts';
+import { newStatusContext, requestStop, unpackNodeHistory, type StatusContext } from './history.ts';
 import { unpackTickets } from './tickets.ts';
 
 export function unpackCib(cib: Cib, now: number): WorkingSet {
@@ -197,7 +197,7 @@ function stopContainersOfFailedConnections(ws: WorkingSet): void {
       const conn = rep.remote;
       if (!conn || !conn.failed || !conn.stopRequired) continue;
       const where = rep.container.runningOn[0];
-      if (where) (rep.container.stopOn ??= []).push(where);
+      if (where) requestStop(ws, rep.container, where);
     }
   }
 }
