@@ -357,6 +357,11 @@ export function failHandlingFor(ws: WorkingSet, rsc: Resource, task: string, int
     default:
       break;
   }
+  // A failed stop cannot be answered by stopping or moving away: it gets the stop default.
+  if (task === 'stop' && (policy === 'stop' || policy === 'standby')) {
+    policy = undefined;
+    failRole = 'Unknown';
+  }
   const probeOrStart = (task === 'monitor' && intervalMs === 0) || task === 'start';
   if (policy === undefined && rsc.container) {
     policy = 'restart-container';
@@ -574,12 +579,13 @@ function replayOp(rp: Replay, op: LrmRscOp): void {
   // Cancelled operations and notifications say nothing about the resource's state.
   if (status === EXEC.CANCELLED || task === 'notify') return;
   const expired = status !== EXEC.NOT_INSTALLED && isExpired(rp, op);
-  status = judgeResult(rp, op, status, rc, expected);
+  // A probe finding the agent missing is remembered ("not installed") but means "not running".
   if (!bundleOf(rp.rsc) && isMaskedProbeFailure({ operation: task, intervalMs: op.intervalMs, rc: op.rcCode, status: op.opStatus })) {
     recordFailedOp(ws, rp.rsc, rp.node, op);
     status = EXEC.DONE;
     rc = OCF.NOT_RUNNING;
   }
+  status = judgeResult(rp, op, status, rc, expected);
   if (expired && status !== EXEC.DONE) {
     // An expired failure is forgotten (a recurring monitor is simply run again).
     if (op.intervalMs === 0) return;
@@ -998,7 +1004,8 @@ function findHistoryResource(ctx: StatusContext, node: Node, historyId: string):
   if (!rsc) {
     // An entry named without instance number may be a clone instance: look for instance :0.
     const zero = ws.resourcesById.get(`${historyId.replace(/:\d+$/, '')}:0`);
-    if (zero && !zero.unique) {
+    // (Only an anonymous clone's instance: anything outside a clone counts as unique.)
+    if (zero && !zero.unique && uberParent(zero).kind === 'clone') {
       rsc = zero;
       top = uberParent(zero);
     }
