@@ -796,6 +796,8 @@ function migrateToSucceeded(rp: Replay, op: LrmRscOp): void {
     if (!targetNewer && target && target.online) addRunning(ctx.ws, rsc, target, true);
     else markMigrationFailed(rsc);
   } else if (!targetNewer && target && target.online) {
+    // Nothing known on the target yet (it will be probed): active on the source only.
+    if (unknownOnNode(ctx, rp.historyId, names.target)) return;
     addRunning(ctx.ws, rsc, target, false);
     if (source && source.online) {
       rsc.partialMigrationTarget = target;
