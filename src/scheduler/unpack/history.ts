@@ -463,6 +463,17 @@ function recordFailedOp(ws: WorkingSet, rsc: Resource, node: Node, op: LrmRscOp)
   ws.failedOps.push(failure);
 }
 
+const fenceDeviceCache = new WeakMap<WorkingSet, boolean>();
+
+function hasFenceDevice(ws: WorkingSet): boolean {
+  let known = fenceDeviceCache.get(ws);
+  if (known === undefined) {
+    known = [...ws.resourcesById.values()].some((r) => r.agent?.class === 'stonith');
+    fenceDeviceCache.set(ws, known);
+  }
+  return known;
+}
+
 /**
  * Whether fencing is possible for a node: it needs fencing enabled, a fence device, and quorum
  * (or a policy that ignores it, or the node being in our membership). A guest is "fenced" by
@@ -475,7 +486,7 @@ export function canFence(ws: WorkingSet, node: Node): boolean {
   }
   if (!ws.options.stonithEnabled) return false;
   // A fence device, or a watchdog to fence itself with (SBD).
-  if (!ws.options.haveWatchdog && ![...ws.resourcesById.values()].some((r) => r.agent?.class === 'stonith')) return false;
+  if (!ws.options.haveWatchdog && !hasFenceDevice(ws)) return false;
   if (ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore') return true;
   return node.online;
 }
@@ -579,8 +590,10 @@ function replayOp(rp: Replay, op: LrmRscOp): void {
   // Cancelled operations and notifications say nothing about the resource's state.
   if (status === EXEC.CANCELLED || task === 'notify') return;
   const expired = status !== EXEC.NOT_INSTALLED && isExpired(rp, op);
-  // A probe finding the agent missing is remembered ("not installed") but means "not running".
+  // A probe finding the agent missing is remembered ("not installed") but means "not running";
+  // once expired it is forgotten like any other failure.
   if (!bundleOf(rp.rsc) && isMaskedProbeFailure({ operation: task, intervalMs: op.intervalMs, rc: op.rcCode, status: op.opStatus })) {
+    if (expired) return;
     recordFailedOp(ws, rp.rsc, rp.node, op);
     status = EXEC.DONE;
     rc = OCF.NOT_RUNNING;

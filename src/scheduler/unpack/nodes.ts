@@ -87,7 +87,7 @@ function requested(v: string | undefined): boolean {
 export function applyTransientAttrs(ws: WorkingSet, node: Node, entry: NodeStateEntry): void {
   const ctx = { now: ws.now, nodeAttrs: node.attrs };
   // What the node reports now overrides the permanent value.
-  for (const [k, v] of unpackSets(entry.transient, ctx)) node.attrs.set(k, v);
+  for (const [k, v] of unpackSets(entry.transient, ctx, new Map(), { overwrite: true })) node.attrs.set(k, v);
   setBuiltinAttrs(ws, node);
 }
 
