@@ -173,6 +173,8 @@ export interface Resource {
   groupExpanded?: boolean;
   /** The id the operation history knows an anonymous clone instance by (as agents set scores). */
   historyName?: string;
+  /** The resource can apply a parameter change by reloading instead of restarting. */
+  reload?: boolean;
   /** Score of the node when it was assigned. */
   assignedScore?: number;
   /** Promotable instances: the promotion priority being built up, then the merged sort index. */
@@ -358,7 +360,8 @@ export interface Action {
   id: number;
   /** Resource-level key, e.g. "rsc1_start_0", "rsc1_monitor_10000". */
   key: string;
-  task: Task;
+  /** A Task, or the name of a special pseudo action (e.g. "one-or-more:set1"). */
+  task: string;
   rsc?: Resource;
   node?: Node;
   intervalMs: number;
@@ -383,6 +386,11 @@ export interface Action {
   requiredRunnableBefore?: number;
   /** Never-to-run marker for cancelled duplicates. */
   cancelled?: boolean;
+  /** A stop on a node being fenced: done by the fencing itself. */
+  impliedByFencing?: boolean;
+  /** For fencing actions: the node and the fence type (reboot, off, on). */
+  fenceTarget?: Node;
+  fenceType?: string;
 }
 
 /** Flags of an ordering between two actions, describing how one constrains the other. */
@@ -403,6 +411,8 @@ export interface OrderFlags {
   serialize?: boolean;
   /** Only apply if the resources are on the same node. */
   sameNode?: boolean;
+  /** Groups one-or-more inputs: "then" needs at least one runnable input of the group. */
+  oneOrMoreGroup?: string;
   /** Propagate implied-first only when "then" is a migration. */
   impliesFirstMigratable?: boolean;
   /** Print reason: what the summary says when this ordering makes "then" required. */

@@ -1,0 +1,98 @@
+// The scheduler: a pure function of (CIB, now). It unpacks the CIB into a working set, places
+// every resource, creates the actions that get the cluster from where it is to where it should be,
+// orders them, and summarises the transition. No I/O, no clock, no randomness.
+import type { Cib } from '../cib/model.ts';
+import type { Action, Node, Resource, WorkingSet } from './types.ts';
+import { unpackCib } from './unpack/index.ts';
+import { descendants } from './unpack/resources.ts';
+import { unpackConstraints } from './constraints.ts';
+import { computeInitialScores } from './placement/scores.ts';
+import { initCapacity } from './placement/utilization.ts';
+import { assign, assignmentOrder } from './placement/assign.ts';
+import { ActionGraph, propagate } from './actions/graph.ts';
+import { createPrimitiveActions } from './actions/create.ts';
+import { createConstraintOrders, createFencingOrders, createImplicitOrders } from './actions/order.ts';
+import { transitionSummary } from './actions/summary.ts';
+
+export interface ScheduleOptions {
+  /** Record allocation and promotion scores (crm_simulate --show-scores). */
+  scores?: boolean;
+}
+
+export interface ScheduleResult {
+  ws: WorkingSet;
+  graph: ActionGraph;
+  fences: Action[];
+  summary: string[];
+  scores: string[];
+}
+
+/** Target roles limit what a resource may become before placement starts. */
+function applyTargetRoles(ws: WorkingSet): void {
+  for (const top of ws.resources) {
+    for (const r of descendants(top)) {
+      if (r.targetRole === 'Stopped') r.nextRole = 'Stopped';
+    }
+  }
+}
+
+/** Resources tied to a ticket that is not granted may not run (or not be promoted). */
+function applyTickets(ws: WorkingSet): void {
+  for (const dep of ws.ticketDeps) {
+    const t = ws.tickets.get(dep.ticket);
+    const ok = t !== undefined && t.granted && !t.standby;
+    if (ok) continue;
+    if (dep.role === 'Promoted') continue; // handled when promoting
+    if (dep.lossPolicy === 'freeze' && t?.granted !== true && dep.rsc.runningOn.length > 0) continue;
+    for (const r of descendants(dep.rsc)) {
+      for (const id of r.allowed.keys()) r.allowed.set(id, -1_000_000);
+    }
+  }
+}
+
+function canFence(ws: WorkingSet, node: Node): boolean {
+  if (!ws.options.stonithEnabled) return false;
+  if (node.kind === 'guest') return true;
+  if (ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore') return true;
+  return node.online;
+}
+
+function createFencing(ws: WorkingSet, graph: ActionGraph): Action[] {
+  const fences: Action[] = [];
+  for (const node of ws.nodes) {
+    if (!node.unclean || !canFence(ws, node)) continue;
+    node.fenceScheduled = true;
+    const type = ws.options.stonithAction;
+    const a = graph.create({ task: 'stonith', key: `stonith-${node.name}-${type}`, node, optional: false, reason: node.fenceReason ?? 'node is unclean' });
+    a.fenceTarget = node;
+    a.fenceType = type;
+    fences.push(a);
+  }
+  return fences;
+}
+
+export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): ScheduleResult {
+  const ws = unpackCib(cib, now);
+  if (opts.scores) ws.scoreLog = [];
+  unpackConstraints(ws);
+  computeInitialScores(ws);
+  initCapacity(ws);
+  applyTargetRoles(ws);
+  applyTickets(ws);
+  for (const r of assignmentOrder(ws)) assign(ws, r);
+  const graph = new ActionGraph(ws);
+  const fenceNodes = ws.nodes.filter((n) => n.unclean && canFence(ws, n));
+  for (const n of fenceNodes) n.fenceScheduled = true;
+  for (const top of ws.resources) {
+    for (const r of descendants(top)) if (r.kind === 'primitive') createPrimitiveActions(graph, r);
+  }
+  const fences = createFencing(ws, graph);
+  createImplicitOrders(graph);
+  createConstraintOrders(graph);
+  createFencingOrders(graph, fences);
+  propagate(graph);
+  const summary = transitionSummary(ws, graph, fences);
+  return { ws, graph, fences, summary, scores: ws.scoreLog ?? [] };
+}
+
+export type { Resource };
