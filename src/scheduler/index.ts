@@ -10,7 +10,7 @@ import { computeInitialScores } from './placement/scores.ts';
 import { initCapacity } from './placement/utilization.ts';
 import { assign, assignmentOrder } from './placement/assign.ts';
 import { ActionGraph, propagate } from './actions/graph.ts';
-import { createPrimitiveActions } from './actions/create.ts';
+import { cancelBlockedMigrations, createPrimitiveActions, orderMigrations } from './actions/create.ts';
 import { createConstraintOrders, createFencingOrders, createImplicitOrders } from './actions/order.ts';
 import { transitionSummary } from './actions/summary.ts';
 
@@ -90,6 +90,9 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
   createImplicitOrders(graph);
   createConstraintOrders(graph);
   createFencingOrders(graph, fences);
+  propagate(graph);
+  cancelBlockedMigrations(graph);
+  orderMigrations(graph);
   propagate(graph);
   const summary = transitionSummary(ws, graph, fences);
   return { ws, graph, fences, summary, scores: ws.scoreLog ?? [] };

@@ -211,6 +211,8 @@ export interface Resource {
   fillers?: Resource[];
   /** Shutdown lock: the resource stays stopped on lockNode until this time (seconds). */
   lockTime?: number;
+  /** Moves by live migration (migrate_to on the source, migrate_from on the target). */
+  migrating?: { source: Node; target: Node };
 }
 
 export interface BundleState {

@@ -125,6 +125,10 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
   } else if (r.failed) {
     plan.needStop = true;
   }
+  if (plan.moving && current && chosen && canMigrate(r, current, chosen)) {
+    createMigration(graph, r, current, chosen);
+    return plan;
+  }
   if (r.definitionChanged && chosen && r.definitionChanged.has(chosen.id) && current === chosen) plan.needStop = true;
 
   // Down from the current role, optional unless the resource must stop.
@@ -151,4 +155,78 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
     for (const s of graph.find(r, 'stop')) s.reason ??= 'being multiply active';
   }
   return plan;
+}
+
+/** Whether a move can be a live migration: a started, healthy, unique primitive between two good nodes. */
+function canMigrate(r: Resource, from: Node, to: Node): boolean {
+  if (!r.allowMigrate || r.kind !== 'primitive' || r.failed || r.blocked || !r.managed) return false;
+  if (r.parent?.kind === 'clone' || r.container || r.isRemoteConnection && r.containerOf) return false;
+  if (r.runningOn.length !== 1 || r.role !== 'Started' || r.nextRole !== 'Started') return false;
+  if (!from.online || from.unclean || from.pending || !to.online || to.unclean) return false;
+  if (r.definitionChanged?.has(from.id)) return false;
+  return true;
+}
+
+/** migrate_to on the source, migrate_from on the target, then the source's stop; the start is implied. */
+function createMigration(graph: ActionGraph, r: Resource, from: Node, to: Node): void {
+  r.migrating = { source: from, target: to };
+  const migrateTo = resourceAction(graph, r, 'migrate_to', from, false);
+  const migrateFrom = resourceAction(graph, r, 'migrate_from', to, false);
+  const stop = resourceAction(graph, r, 'stop', from, false);
+  const start = resourceAction(graph, r, 'start', to, false);
+  start.pseudo = true;
+  graph.order(migrateTo, migrateFrom, { impliesThen: true, runnableLeft: true });
+  graph.order(migrateFrom, stop, { impliesThen: true, runnableLeft: true });
+  graph.order(migrateFrom, start, { impliesThen: true, runnableLeft: true });
+}
+
+/**
+ * A resource can only migrate when nothing it is ordered after is restarted: a dependency that
+ * stops and starts again needs it stopped first. Such migrations become plain moves.
+ */
+export function cancelBlockedMigrations(graph: ActionGraph): void {
+  for (const a of graph.actions) {
+    if (a.task !== 'migrate_to' || a.cancelled || !a.rsc?.migrating) continue;
+    const r = a.rsc;
+    const start = graph.findOne(r, 'start', r.migrating!.target);
+    if (!start) continue;
+    for (const e of start.before) {
+      const f = e.action;
+      if (!f.rsc || f.rsc === r || (f.task !== 'start' && f.task !== 'running')) continue;
+      if (!restarting(graph, f.rsc)) continue;
+      cancelMigration(graph, r, `unrunnable ${f.rsc.id} stop`);
+      break;
+    }
+  }
+}
+
+function restarting(graph: ActionGraph, x: Resource): boolean {
+  if (x.migrating) return false;
+  const stops = graph.allFor(x).filter((a) => a.task === 'stop' && !a.optional && !a.cancelled);
+  const starts = graph.allFor(x).filter((a) => a.task === 'start' && !a.optional && !a.cancelled);
+  return stops.length > 0 && starts.length > 0;
+}
+
+function cancelMigration(graph: ActionGraph, r: Resource, reason: string): void {
+  const m = r.migrating!;
+  r.migrating = undefined;
+  for (const a of graph.allFor(r)) if (a.task === 'migrate_to' || a.task === 'migrate_from') a.cancelled = true;
+  const start = graph.findOne(r, 'start', m.target);
+  if (start) start.pseudo = false;
+  const stop = graph.findOne(r, 'stop', m.source);
+  if (stop) stop.reason = reason;
+  if (stop && start) graph.order(stop, start, { impliesThen: true, restart: true });
+}
+
+/** A migrating resource's migrate_to waits for whatever its start waits for. */
+export function orderMigrations(graph: ActionGraph): void {
+  for (const a of graph.actions) {
+    if (a.task !== 'migrate_to' || a.cancelled || !a.rsc?.migrating) continue;
+    const start = graph.findOne(a.rsc, 'start', a.rsc.migrating.target);
+    if (!start) continue;
+    for (const e of [...start.before]) {
+      if (e.action.rsc === a.rsc) continue;
+      graph.order(e.action, a, { ...e.flags });
+    }
+  }
 }
