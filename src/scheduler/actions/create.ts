@@ -201,6 +201,7 @@ export function cancelBlockedMigrations(graph: ActionGraph): void {
 }
 
 function restarting(graph: ActionGraph, x: Resource): boolean {
+  if (x.kind !== 'primitive') return x.children.some((c) => restarting(graph, c));
   if (x.migrating) return false;
   const stops = graph.allFor(x).filter((a) => a.task === 'stop' && !a.optional && !a.cancelled);
   const starts = graph.allFor(x).filter((a) => a.task === 'start' && !a.optional && !a.cancelled);

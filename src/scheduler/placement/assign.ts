@@ -377,11 +377,6 @@ export function assignmentOrder(ws: WorkingSet): Resource[] {
     const wa = ca ? (sa.get(ca.id) ?? -INFINITY) : -INFINITY;
     const wb = cb ? (sb.get(cb.id) ?? -INFINITY) : -INFINITY;
     if (wa !== wb) return wb - wa;
-    for (const n of nodes) {
-      const xa = sa.get(n.id) ?? -INFINITY;
-      const xb = sb.get(n.id) ?? -INFINITY;
-      if (xa !== xb) return xb - xa;
-    }
     return x.i - y.i;
   });
   return indexed.map((x) => x.r);
