@@ -9,10 +9,12 @@ import { unpackConstraints } from './constraints.ts';
 import { computeInitialScores } from './placement/scores.ts';
 import { initCapacity } from './placement/utilization.ts';
 import { assign, assignmentOrder } from './placement/assign.ts';
+import { prepareBundlesAndRemotes } from './placement/bundle.ts';
 import { ActionGraph, propagate } from './actions/graph.ts';
 import { cancelBlockedMigrations, createPrimitiveActions, orderMigrations } from './actions/create.ts';
 import { createConstraintOrders, createFencingOrders, createImplicitOrders } from './actions/order.ts';
 import { transitionSummary } from './actions/summary.ts';
+import { checkDefinitions } from './digests.ts';
 
 export interface ScheduleOptions {
   /** Record allocation and promotion scores (crm_simulate --show-scores). */
@@ -79,7 +81,9 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
   initCapacity(ws);
   applyTargetRoles(ws);
   applyTickets(ws);
+  prepareBundlesAndRemotes(ws);
   for (const r of assignmentOrder(ws)) assign(ws, r);
+  checkDefinitions(ws);
   const graph = new ActionGraph(ws);
   const fenceNodes = ws.nodes.filter((n) => n.unclean && canFence(ws, n));
   for (const n of fenceNodes) n.fenceScheduled = true;

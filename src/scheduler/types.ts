@@ -182,6 +182,8 @@ export interface Resource {
   promotionSortIndex?: number;
   /** Was the resource's parameters changed (digest mismatch) on a node: forces a restart. */
   definitionChanged?: Set<string>;
+  /** Node ids whose history was recorded with another agent (class/provider/type): a restart. */
+  agentChanged?: Set<string>;
   /** Operation history is empty (never probed anywhere). */
   exclusiveDiscovery?: boolean;
   /** Lowest-level: the primitive's raw config ops. */

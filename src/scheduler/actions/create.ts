@@ -129,7 +129,9 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
     createMigration(graph, r, current, chosen);
     return plan;
   }
-  if (r.definitionChanged && chosen && r.definitionChanged.has(chosen.id) && current === chosen) plan.needStop = true;
+  const changed = r.definitionChanged !== undefined && chosen !== undefined && r.definitionChanged.has(chosen.id) && current === chosen;
+  if (changed) plan.needStop = true;
+  if (r.agentChanged && current && current === chosen && r.agentChanged.has(current.id)) plan.needStop = true;
 
   // Down from the current role, optional unless the resource must stop.
   let at: Role = role;
@@ -154,6 +156,11 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
   if (plan.multiplyActive) {
     for (const s of graph.find(r, 'stop')) s.reason ??= 'being multiply active';
   }
+  if (changed) {
+    for (const a of [...graph.find(r, 'stop', current), ...graph.find(r, 'start', chosen)]) a.reason ??= 'resource definition change';
+  } else if (r.reload && current && current === chosen && !plan.needStop) {
+    resourceAction(graph, r, 'reload-agent', current, false);
+  }
   return plan;
 }
 
@@ -163,7 +170,6 @@ function canMigrate(r: Resource, from: Node, to: Node): boolean {
   if (r.parent?.kind === 'clone' || r.container || r.isRemoteConnection && r.containerOf) return false;
   if (r.runningOn.length !== 1 || r.role !== 'Started' || r.nextRole !== 'Started') return false;
   if (!from.online || from.unclean || from.pending || !to.online || to.unclean) return false;
-  if (r.definitionChanged?.has(from.id)) return false;
   return true;
 }
 

@@ -1,0 +1,77 @@
+// Definition changes: the history records, with each start, a digest of the parameters it ran
+// with (op-digest) and of the parameters that cannot be reloaded (op-restart-digest, covering those
+// listed in op-force-restart). When the configuration's parameters no longer give the recorded
+// digest, the resource must restart on that node, or only reload when just reloadable ones changed.
+import { createHash } from 'node:crypto';
+import type { LrmRscOp } from '../cib/model.ts';
+import { unpackSets } from '../cib/rules.ts';
+import type { Resource, WorkingSet } from './types.ts';
+import { descendants } from './unpack/resources.ts';
+
+const escape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** The digest of a parameter set, in the form the history records it. */
+export function parameterDigest(params: ReadonlyMap<string, string>, only?: ReadonlySet<string>): string {
+  const entries = [...params].filter(([k]) => !k.startsWith('CRM_meta') && (only === undefined || only.has(k)));
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const text = entries.length === 0 ? ' <parameters/>\n' : ` <parameters ${entries.map(([k, v]) => `${k}="${escape(v)}"`).join(' ')}/>\n`;
+  return createHash('md5').update(text).digest('hex');
+}
+
+/** A primitive's parameters including those its group or clone sets for it. */
+export function effectiveParams(ws: WorkingSet, r: Resource): Map<string, string> {
+  const out = new Map(r.params);
+  for (let p = r.parent; p; p = p.parent) {
+    const inherited = unpackSets(p.config.instance, { now: ws.now });
+    for (const [k, v] of inherited) if (!out.has(k)) out.set(k, v);
+  }
+  return out;
+}
+
+const startLike = new Set(['start', 'migrate_from', 'reload', 'reload-agent']);
+
+function lastStart(ops: LrmRscOp[]): LrmRscOp | undefined {
+  let best: LrmRscOp | undefined;
+  for (const op of ops) {
+    if (!startLike.has(op.operation) || op.intervalMs !== 0 || op.opStatus !== 0 || op.rcCode !== 0) continue;
+    if (!best || op.callId > best.callId) best = op;
+  }
+  return best;
+}
+
+/** Marks resources whose recorded start no longer matches their definition (restart or reload). */
+export function checkDefinitions(ws: WorkingSet): void {
+  const byNode = new Map(ws.cib.status.nodes.map((n) => [n.uname ?? n.id, n]));
+  for (const top of ws.resources) {
+    for (const r of descendants(top)) {
+      if (r.kind !== 'primitive' || r.runningOn.length === 0 || !r.managed) continue;
+      if (r.agent?.class === 'stonith' || (r.isRemoteConnection && (r.containerOf !== undefined || r.container !== undefined))) continue;
+      const params = effectiveParams(ws, r);
+      for (const node of r.runningOn) {
+        const lrm = byNode.get(node.name)?.lrm.find((l) => l.id === (r.historyName ?? r.id) || l.id === r.id);
+        if (lrm && agentDiffers(r, lrm)) {
+          (r.agentChanged ??= new Set()).add(node.id);
+          continue;
+        }
+        const op = lrm ? lastStart(lrm.ops) : undefined;
+        if (!op?.opDigest) continue;
+        if (parameterDigest(params) === op.opDigest) continue;
+        const forceRestart = op.opForceRestart?.trim();
+        if (op.opRestartDigest !== undefined && forceRestart !== undefined) {
+          const only = new Set(forceRestart.split(/\s+/).filter(Boolean));
+          if (parameterDigest(params, only) === op.opRestartDigest) {
+            r.reload = true;
+            continue;
+          }
+        }
+        (r.definitionChanged ??= new Set()).add(node.id);
+      }
+    }
+  }
+}
+
+/** The history was recorded by another agent than the one configured now. */
+function agentDiffers(r: Resource, lrm: { class?: string; provider?: string; type?: string }): boolean {
+  if (!r.agent || lrm.class === undefined || lrm.type === undefined) return false;
+  return lrm.class !== r.agent.class || lrm.type !== r.agent.type || (lrm.provider ?? '') !== (r.agent.provider ?? '');
+}
