@@ -139,7 +139,7 @@ function applyEdge(first: Action, edge: ActionEdge): boolean {
     const due = !then.optional || (!then.runnable && (then.rsc?.managed ?? false));
     if (due && (first.runnable || !then.optional)) changed = require(first, then) || changed;
   }
-  if (f.runnableLeft && !f.oneOrMore && !first.runnable && then.runnable) changed = disable(then, first) || changed;
+  if (f.runnableLeft && !f.oneOrMore && !first.runnable && then.runnable && (!f.asymmetrical || !then.optional)) changed = disable(then, first) || changed;
   return changed;
 }
 
