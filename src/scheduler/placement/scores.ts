@@ -35,7 +35,7 @@ function remoteRestrictions(ws: WorkingSet): void {
   for (const top of ws.resources) {
     for (const r of descendants(top)) {
       if (r.kind !== 'primitive') continue;
-      if (r.isRemoteConnection || r.containerOf) {
+      if (r.isRemoteConnection || (r.containerOf && r.parent?.kind !== 'bundle')) {
         for (const n of ws.nodes) if (n.kind !== 'member') r.allowed.set(n.id, -INFINITY);
       }
     }
