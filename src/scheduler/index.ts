@@ -46,8 +46,22 @@ function applyTickets(ws: WorkingSet): void {
     if (ok) continue;
     if (dep.role === 'Promoted') continue; // handled when promoting
     if (dep.lossPolicy === 'freeze' && t?.granted !== true && dep.rsc.runningOn.length > 0) continue;
+    if (dep.lossPolicy === 'fence' && t !== undefined && !t.granted) fenceTicketHolders(ws, dep.rsc, dep.role);
     for (const r of descendants(dep.rsc)) {
       for (const id of r.allowed.keys()) r.allowed.set(id, -1_000_000);
+    }
+  }
+}
+
+/** loss-policy=fence: every node where the resource is active (in the role) must be fenced. */
+function fenceTicketHolders(ws: WorkingSet, rsc: Resource, role: string | undefined): void {
+  for (const r of descendants(rsc)) {
+    if (r.kind !== 'primitive') continue;
+    if (role === 'Promoted' && r.role !== 'Promoted') continue;
+    for (const node of r.runningOn) {
+      if (node.unclean) continue;
+      node.unclean = true;
+      node.fenceReason = 'deadman ticket was lost';
     }
   }
 }
