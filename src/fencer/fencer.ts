@@ -164,14 +164,29 @@ export class Fencer {
     return out;
   }
 
-  fence(target: string, action: FenceAction, reason: string, req: FenceRequestOptions = {}): Promise<FenceResult> {
-    if (typeof target !== 'string' || !target.trim() || /[\s\0]/.test(target)) throw new FencerError(`fence target '${String(target)}' is not a node name`);
-    if (!ACTIONS.includes(action)) throw new FencerError(`fence action '${String(action)}' is not one of ${ACTIONS.join(', ')}`);
+  /**
+   * Fences `target`. Never rejects (the controller's contract): bad input comes back as
+   * `{ ok: false, method: 'agent', error }` naming what is wrong — not 'none', which would let the DC
+   * recover the node's resources after a self-fencing deadline nobody checked.
+   */
+  fence(target: string, action: FenceAction | string, reason: string, req: FenceRequestOptions = {}): Promise<FenceResult> {
+    if (typeof target !== 'string' || !target.trim() || /[\s\0]/.test(target)) {
+      return Promise.resolve({ ok: false, method: 'agent', error: `fence target '${String(target)}' is not a node name` });
+    }
+    if (!ACTIONS.includes(action as FenceAction)) {
+      return Promise.resolve({ ok: false, method: 'agent', error: `fence action '${String(action)}' is not one of ${ACTIONS.join(', ')}` });
+    }
+    return this.fenceChecked(target, action as FenceAction, reason, req);
+  }
+
+  private fenceChecked(target: string, action: FenceAction, reason: string, req: FenceRequestOptions): Promise<FenceResult> {
     // A request for a target already being fenced with the same action joins it (Pacemaker merges
     // duplicate requests); a different action waits for it to end.
     const running = this.inflight.get(target);
     if (running && running.action === action) return running.promise;
-    const promise = (running ? running.promise.catch(() => undefined) : Promise.resolve()).then(() => this.execute(target, action, reason ?? '', req));
+    const promise = (running ? running.promise.catch(() => undefined) : Promise.resolve())
+      .then(() => this.execute(target, action, reason ?? '', req))
+      .catch((err: Error): FenceResult => ({ ok: false, method: 'agent', error: `fencing ${target} failed unexpectedly: ${err.message}` }));
     const entry = { action, promise };
     this.inflight.set(target, entry);
     void promise.finally(() => {
