@@ -10,7 +10,7 @@
 //
 // Every write goes through the leadership's fenced txn: once the leadership is over the store
 // refuses it and the term stops at once.
-import type { Cib } from '../cib/model.ts';
+import { CibConflictError, type CibStore } from '../cib/cib-store.ts';
 import {
   decodeRecord,
   encodeRecord,
@@ -29,19 +29,14 @@ import type { Leadership, MembershipView, PeerView } from '../membership/types.t
 import { schedule } from '../scheduler/index.ts';
 import { buildTransition, type Transition, type TransitionAction } from '../scheduler/transition.ts';
 import type { WorkingSet } from '../scheduler/types.ts';
-import { isStoreError, watchWithRelist, type KeyValue, type RelistWatch, type Store, type TxnOp, type WatchEvent } from '../store/index.ts';
+import { isStoreError, StoreError, watchWithRelist, type Compare, type KeyValue, type RelistWatch, type Store, type TxnOp, type WatchEvent } from '../store/index.ts';
 import { explainSummaryLine, joinReasons } from './explain.ts';
 import type { Logger } from './log.ts';
 import { DEFAULT_CONTROLLER_TIMING, type ControllerTiming, type Fencer } from './types.ts';
 import { failCountNames, expiredFailCounts, nextFailureExpiryMs } from './failcounts.ts';
 
-/** What the DC needs from the CIB in the store (implemented by src/cib/cib-store.ts). */
-export interface ControllerCib {
-  /** The CIB the scheduler reads: configuration + status derived from the store and the view. */
-  readCib(view: MembershipView, nowMs: number): Promise<Cib>;
-  /** Record that `node` is known stopped (fenced or past its self-fencing deadline). */
-  markNodeStopped(node: string, record: FencingRecord, leadership: Leadership): Promise<void>;
-}
+/** What the DC needs from the CIB in the store: `CibStore` of src/cib/cib-store.ts. */
+export type ControllerCib = Pick<CibStore, 'readCib' | 'markNodeStopped' | 'recordOperation'>;
 
 export interface DcTermDeps {
   cluster: string;
@@ -650,41 +645,37 @@ export class DcTerm {
     const a = req.action;
     const node = req.node;
     const nowMs = this.now();
-    const entry: HistoryEntry = {
-      id: opIds.lastFailure(a.historyId ?? a.rsc ?? a.key),
-      rsc: a.historyId ?? a.rsc ?? a.key,
-      agent: a.agent ?? { class: 'ocf', type: 'unknown' },
-      operation: a.task,
-      operationKey: `${a.historyId ?? a.rsc}_${a.task}_${a.intervalMs}`,
-      callId: -1,
-      rcCode: 1,
-      opStatus: 2,
-      intervalMs: a.intervalMs,
-      transitionKey: transitionKeyOf(a.id, tr.id, a.expectedRc, String(this.token)),
-      transitionMagic: `2:1;${transitionKeyOf(a.id, tr.id, a.expectedRc, String(this.token))}`,
-      lastRcChange: Math.floor(nowMs / 1000),
-      lastRun: Math.floor(req.createdAt / 1000),
-      execTime: nowMs - req.createdAt,
-      exitReason: `no answer from ${node} within ${a.timeoutMs} ms + ${this.timing.resultGraceMs} ms grace (recorded by the DC)`,
-      onNode: node,
-    };
+    const rsc = a.historyId ?? a.rsc ?? a.key;
     const actionKey = keys.action(this.deps.cluster, node, reqId);
-    const rsc = entry.rsc;
-    const ops: TxnOp[] = [
-      { type: 'delete', key: actionKey },
-      { type: 'put', key: keys.history(this.deps.cluster, node, rsc, entry.id), value: encodeRecord(entry) },
-    ];
-    if (a.intervalMs === 0) {
-      ops.push({ type: 'put', key: keys.history(this.deps.cluster, node, rsc, opIds.last(rsc)), value: encodeRecord({ ...entry, id: opIds.last(rsc) }) });
-    }
     this.settle(tr, reqId, 'failed');
     this.log.decision(
       `recorded ${a.key} on ${node} as timed out: no answer within its ${a.timeoutMs} ms timeout plus ${this.timing.resultGraceMs} ms grace`,
       { transition: tr.id },
     );
     try {
-      // Only if the node has not answered in the meantime (its answer deletes the request).
-      await this.fenced(ops, [{ key: actionKey, target: 'version', op: '>', value: 0 }]);
+      // Only if the node has not answered in the meantime (its answer deletes the request), and
+      // withdrawing the request in the same txn so a late node cannot still run it.
+      const res = await this.deps.cib.recordOperation(
+        node,
+        rsc,
+        a.agent ?? { class: 'ocf', type: 'unknown' },
+        {
+          operation: a.task,
+          intervalMs: a.intervalMs,
+          rc: 1,
+          status: 'timeout',
+          callId: -1,
+          expectedRc: a.expectedRc,
+          transitionKey: transitionKeyOf(a.id, tr.id, a.expectedRc, String(this.token)),
+          params: a.params,
+          exitReason: `no answer from ${node} within ${a.timeoutMs} ms + ${this.timing.resultGraceMs} ms grace (recorded by the DC)`,
+          startedAt: req.createdAt,
+          execTimeMs: nowMs - req.createdAt,
+        },
+        { compares: [this.fenceCompare(), { key: actionKey, target: 'version', op: '>', value: 0 }], also: [{ type: 'delete', key: actionKey }] },
+      );
+      if (res.succeeded) this.noteOwn(res.revision);
+      else if (!this.deps.leadership.active) throw new StoreError('fenced', `recording a timeout was refused: leadership token ${this.token} is over`);
     } catch (err) {
       if (this.handleStoreError(err)) return;
     }
@@ -791,8 +782,22 @@ export class DcTerm {
       token: this.token,
       reason,
     };
-    await this.deps.cib.markNodeStopped(target, record, this.deps.leadership);
+    try {
+      const rev = await this.deps.cib.markNodeStopped(target, record, { compares: [this.fenceCompare()] });
+      this.noteOwn(rev);
+    } catch (err) {
+      if (err instanceof CibConflictError || !this.deps.leadership.active) {
+        throw new StoreError('fenced', `marking ${target} stopped was refused: leadership token ${this.token} is over`);
+      }
+      throw err;
+    }
   }
+
+  private fenceCompare(): Compare {
+    const f = this.deps.leadership.fence;
+    return { key: f.key, target: 'createRevision', op: '==', value: f.token };
+  }
+
 
   /** Logs the one-sentence outcome of summary steps whose actions are all done. */
   private reportFinishedSteps(tr: RunningTransition): void {
