@@ -259,7 +259,22 @@ function unpackTicketConstraint(ws: WorkingSet, c: import('../cib/model.ts').Tic
   }
 }
 
+/** Each member of a (collocated) group runs with the member before it. */
+function groupColocations(ws: WorkingSet): void {
+  const visit = (r: Resource): void => {
+    if (r.kind === 'group') {
+      const collocated = r.meta.get('collocated');
+      if (collocated === undefined || /^(true|yes|1|on)$/i.test(collocated)) {
+        for (let i = 1; i < r.children.length; i++) addColocation(ws, `${r.id}-internal`, r.children[i]!, r.children[i - 1]!, INFINITY);
+      }
+    }
+    for (const c of r.children) visit(c);
+  };
+  for (const r of ws.resources) visit(r);
+}
+
 export function unpackConstraints(ws: WorkingSet): void {
+  groupColocations(ws);
   for (const c of ws.cib.configuration.constraints) {
     switch (c.kind) {
       case 'location':
@@ -276,5 +291,4 @@ export function unpackConstraints(ws: WorkingSet): void {
         break;
     }
   }
-  void INFINITY;
 }
