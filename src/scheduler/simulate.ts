@@ -70,20 +70,36 @@ export function actionLine(a: TransitionAction): string {
   return `  * Cluster action:  ${what} on ${a.node ?? '?'}`;
 }
 
-function nodeEntry(cib: Cib, name: string): NodeStateEntry {
-  let entry = cib.status.nodes.find((n) => (n.uname ?? n.id) === name);
+/**
+ * The node's status entry, copied on first write: the input CIB's entries are shared, never
+ * changed (copying the whole status of a large cluster would cost more than scheduling it).
+ */
+function nodeEntry(cib: Cib, name: string, copied: Set<object>): NodeStateEntry {
+  const i = cib.status.nodes.findIndex((n) => (n.uname ?? n.id) === name);
+  let entry = i >= 0 ? cib.status.nodes[i]! : undefined;
   if (!entry) {
     const cfg = cib.configuration.nodes.find((n) => n.uname === name);
     entry = { id: cfg?.id ?? name, uname: name, attrs: {}, lrm: [], transient: [], hasLrm: true };
     cib.status.nodes.push(entry);
+    copied.add(entry);
+  } else if (!copied.has(entry)) {
+    entry = { ...entry, attrs: { ...entry.attrs }, lrm: [...entry.lrm], transient: entry.transient.map((s) => ({ ...s, nvpairs: [...s.nvpairs] })) };
+    cib.status.nodes[i] = entry;
+    copied.add(entry);
   }
   entry.hasLrm = true;
   return entry;
 }
 
-function lrmResource(entry: NodeStateEntry, a: TransitionAction): LrmResource {
+function lrmResource(entry: NodeStateEntry, a: TransitionAction, copied: Set<object>): LrmResource {
   const id = a.historyId ?? a.rsc!;
-  let res = entry.lrm.find((r) => r.id === id);
+  const i = entry.lrm.findIndex((r) => r.id === id);
+  let res = i >= 0 ? entry.lrm[i] : undefined;
+  if (res && !copied.has(res)) {
+    res = { ...res, ops: [...res.ops] };
+    entry.lrm[i] = res;
+    copied.add(res);
+  }
   if (!res) {
     res = { id, ops: [] };
     if (a.agent) {
@@ -92,6 +108,7 @@ function lrmResource(entry: NodeStateEntry, a: TransitionAction): LrmResource {
       res.type = a.agent.type;
     }
     entry.lrm.push(res);
+    copied.add(res);
   }
   return res;
 }
@@ -110,16 +127,16 @@ function simulatedRc(a: TransitionAction): number {
   return a.expectedRc === OCF_RUNNING_PROMOTED || a.expectedRc === OCF_NOT_RUNNING ? a.expectedRc : OCF_OK;
 }
 
-function fenceNode(cib: Cib, name: string): void {
-  const entry = nodeEntry(cib, name);
+function fenceNode(cib: Cib, name: string, copied: Set<object>): void {
+  const entry = nodeEntry(cib, name, copied);
   entry.attrs = { ...entry.attrs, in_ccm: 'false', crmd: 'offline', join: 'down', expected: 'down' };
   entry.lrm = [];
   entry.transient = [];
 }
 
-function clearFailcount(cib: Cib, a: TransitionAction): void {
+function clearFailcount(cib: Cib, a: TransitionAction, copied: Set<object>): void {
   if (!a.node || !a.rsc) return;
-  const entry = nodeEntry(cib, a.node);
+  const entry = nodeEntry(cib, a.node, copied);
   const ids = new Set([a.rsc, a.historyId ?? a.rsc, a.rsc.replace(/:\d+$/, '')]);
   const matches = (name: string): boolean => {
     const m = /^(fail-count|last-failure)-(.+?)(#.*)?$/.exec(name);
@@ -133,27 +150,29 @@ function clearFailcount(cib: Cib, a: TransitionAction): void {
  * returns that copy. `now` stamps last-rc-change/last-run of the simulated results.
  */
 export function applyTransition(cib: Cib, transition: Transition, now = 0): Cib {
-  const out: Cib = structuredClone(cib);
+  // Shallow copies down to what changes; see nodeEntry.
+  const out: Cib = { ...cib, status: { ...cib.status, nodes: [...cib.status.nodes] } };
+  const copied = new Set<object>();
   let callId = maxCallId(out);
   for (const a of executionOrder(transition)) {
     if (a.type === 'fence') {
       const target = a.fence?.target ?? a.node;
-      if (target && (a.fence?.action ?? 'reboot') !== 'on') fenceNode(out, target);
+      if (target && (a.fence?.action ?? 'reboot') !== 'on') fenceNode(out, target, copied);
       continue;
     }
     if (a.type === 'pseudo') continue;
     if (a.task === 'clear_failcount') {
-      clearFailcount(out, a);
+      clearFailcount(out, a, copied);
       continue;
     }
     if (a.task === 'do_shutdown' || a.type !== 'resource' || !a.rsc || !a.node) continue;
-    const entry = nodeEntry(out, a.node);
+    const entry = nodeEntry(out, a.node, copied);
     if (a.task === 'delete') {
       const id = a.historyId ?? a.rsc;
       entry.lrm = entry.lrm.filter((r) => r.id !== id);
       continue;
     }
-    const res = lrmResource(entry, a);
+    const res = lrmResource(entry, a, copied);
     if (a.task === 'cancel') {
       res.ops = res.ops.filter((o) => !(o.operation === 'monitor' && o.intervalMs === a.intervalMs));
       continue;
