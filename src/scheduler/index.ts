@@ -14,6 +14,7 @@ import { ActionGraph, propagate } from './actions/graph.ts';
 import { cancelBlockedMigrations, createPrimitiveActions, orderMigrations } from './actions/create.ts';
 import { createConstraintOrders, createFencingOrders, createImplicitOrders } from './actions/order.ts';
 import { transitionSummary } from './actions/summary.ts';
+import { createBundleOrders } from './actions/bundle.ts';
 import { checkDefinitions } from './digests.ts';
 
 export interface ScheduleOptions {
@@ -107,6 +108,7 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
   const fences = createFencing(ws, graph);
   createImplicitOrders(graph);
   createConstraintOrders(graph);
+  createBundleOrders(graph);
   createFencingOrders(graph, fences);
   propagate(graph);
   cancelBlockedMigrations(graph);

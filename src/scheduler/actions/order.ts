@@ -93,7 +93,7 @@ function groupOrders(graph: ActionGraph, g: Resource): void {
 }
 
 function instancesOf(r: Resource): Resource[] {
-  if (r.kind === 'bundle') return r.bundle?.replicas.flatMap((rep) => [rep.container, ...(rep.ipRsc ? [rep.ipRsc] : []), ...(rep.remote ? [rep.remote] : [])]) ?? [];
+  if (r.kind === 'bundle') return r.bundle?.replicas.map((rep) => rep.container) ?? [];
   return r.children;
 }
 
