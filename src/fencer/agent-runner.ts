@@ -104,7 +104,7 @@ function defaultEnv(): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', LC_ALL: 'C' };
 }
 
-export function runFenceAgent(req: FenceAgentRequest): Promise<FenceAgentResult> {
+export async function runFenceAgent(req: FenceAgentRequest): Promise<FenceAgentResult> {
   const startedAt = Date.now();
   const t0 = performance.now();
   if (!Number.isFinite(req.timeoutMs) || req.timeoutMs <= 0) throw new FenceAgentError(`fence agent timeout must be a positive number of ms, got ${req.timeoutMs}`);
