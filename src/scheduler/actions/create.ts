@@ -153,7 +153,7 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
     step(graph, r, at, n, chosen, false);
     at = n;
   }
-  if (plan.multiplyActive) {
+  if (plan.multiplyActive && r.multipleActive === 'stop_unexpected') {
     for (const s of graph.find(r, 'stop')) s.reason ??= 'being multiply active';
   }
   if (changed) {
