@@ -115,6 +115,7 @@ export class DcTerm {
   private readonly gaveUpLogged = new Set<string>();
   /** Revisions of our own writes: their watch events are not triggers. */
   private readonly ownRevisions = new Set<number>();
+  private readonly ownPending: Array<{ key: string; prefix?: boolean }> = [];
   /** Previous DC's requests we wait for before planning: key → deadline (epoch ms). */
   private readonly inherited = new Map<string, { node: string; deadline: number }>();
   private inheritTimer: NodeJS.Timeout | undefined;
@@ -241,7 +242,7 @@ export class DcTerm {
     }
     if (p.state === 'lost') {
       if (p.selfFencedBy !== undefined) this.armSelfFenceTimer(p);
-      const by = p.selfFencedBy !== undefined ? `; it is known stopped at ${new Date(p.selfFencedBy).toISOString().slice(11, 23)}` : '';
+      const by = p.selfFencedBy !== undefined ? `; it will be known stopped at ${new Date(p.selfFencedBy).toISOString().slice(11, 23)}` : '';
       this.trigger(`${p.name} was lost${by}`);
     } else if (p.state === 'left') {
       this.trigger(`${p.name} left the cluster`);
@@ -273,7 +274,13 @@ export class DcTerm {
     if (tr && [...tr.deadlineWaits.keys()].some((id) => tr.actions[id]?.fence?.target === name)) return;
     const peer = this.deps.view.peer(name);
     if (!peer || peer.state !== 'lost') return;
-    void this.markStopped(name, at, undefined, 'self-fence deadline passed').then(() => this.trigger(`${name} passed its self-fencing deadline`));
+    void this.markStopped(name, at, undefined, 'self-fence deadline passed').then(
+      () => {
+        this.log.decision(`${name} is known stopped: it passed its self-fencing deadline`);
+        this.trigger(`${name} is known stopped at its self-fencing deadline`);
+      },
+      (err) => this.handleStoreError(err),
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -281,6 +288,27 @@ export class DcTerm {
 
   private isOwn(rev: number): boolean {
     return this.ownRevisions.has(rev);
+  }
+
+  /** An event of one of our writes (its txn may still be on its way back to us). */
+  private isOwnEvent(ev: WatchEvent): boolean {
+    if (this.ownRevisions.has(ev.revision)) return true;
+    if (this.ownPending.some((p) => (p.prefix ? ev.key.startsWith(p.key) : ev.key === p.key))) {
+      this.noteOwn(ev.revision);
+      return true;
+    }
+    return false;
+  }
+
+  /** Registers keys we are about to write; returns a function to call once the write returned. */
+  private expectOwn(entries: Array<{ key: string; prefix?: boolean }>): () => void {
+    this.ownPending.push(...entries);
+    return () => {
+      for (const e of entries) {
+        const i = this.ownPending.indexOf(e);
+        if (i >= 0) this.ownPending.splice(i, 1);
+      }
+    };
   }
 
   private noteOwn(rev: number): void {
@@ -327,7 +355,7 @@ export class DcTerm {
       if (!KNOWN_TRIGGER_PREFIXES.some((p) => rel.startsWith(p))) continue;
       if (rel.startsWith('history/')) {
         if (ev.type === 'put') this.onHistoryPut(ev);
-        if (resultRevisions.has(ev.revision) || this.isOwn(ev.revision)) continue;
+        if (resultRevisions.has(ev.revision) || this.isOwnEvent(ev)) continue;
         if (ev.type === 'put') {
           const h = safeDecode<HistoryEntry>(ev.key, ev.kv.value);
           const [node] = parseKey(keys.historyPrefix(this.deps.cluster), ev.key);
@@ -342,12 +370,12 @@ export class DcTerm {
         else this.attrValues.set(ev.key, after);
         const vb = before === undefined ? undefined : safeDecode<TransientAttributeRecord>(ev.key, before)?.value;
         const va = after === undefined ? undefined : safeDecode<TransientAttributeRecord>(ev.key, after)?.value;
-        if (vb === va || this.isOwn(ev.revision)) continue;
+        if (vb === va || this.isOwnEvent(ev)) continue;
         const [node, name] = parseKey(keys.attrsPrefix(this.deps.cluster), ev.key);
         this.trigger(va === undefined ? `attribute ${name} of ${node} was removed` : `attribute ${name} of ${node} is now ${va}`);
         continue;
       }
-      if (this.isOwn(ev.revision)) continue;
+      if (this.isOwnEvent(ev)) continue;
       if (rel === 'config') this.trigger('the configuration changed');
       else if (rel.startsWith('nodes/')) this.trigger(`node record of ${parseKey(keys.nodesPrefix(this.deps.cluster), ev.key)[0]} changed`);
       else if (rel.startsWith('tickets/')) this.trigger(`ticket ${parseKey(keys.ticketsPrefix(this.deps.cluster), ev.key)[0]} changed`);
@@ -450,6 +478,25 @@ export class DcTerm {
       this.state = 'idle';
       this.consecutiveFailures = 0;
       this.log.debug(`nothing to do after ${joinReasons(reasons)}`);
+      return;
+    }
+    // A lost node that is not yet known stopped may still run its resources: act on it only once it
+    // is (its self-fencing deadline re-plans; fencing, when enabled, is in the transition itself).
+    const waitingFor = new Set<string>();
+    for (const a of transition.actions) {
+      if (a.type !== 'resource' || !a.node) continue;
+      const p = this.deps.view.peer(a.node);
+      if (p && (p.state === 'lost' || p.state === 'left') && !this.deps.view.knownStopped(a.node, this.now())) waitingFor.add(a.node);
+    }
+    if (waitingFor.size) {
+      for (const n of waitingFor) {
+        const by = this.deps.view.peer(n)?.selfFencedBy;
+        this.log.decision(
+          `waiting for ${n} to be known stopped${by !== undefined ? ` (self-fencing deadline in ${Math.max(0, by - this.now())} ms)` : ''} before changing anything: it may still run its resources`,
+        );
+      }
+      this.pendingReasons.push(...reasons);
+      this.state = 'idle';
       return;
     }
     // Fencing that keeps failing is given up until something changes.
@@ -652,6 +699,7 @@ export class DcTerm {
       `recorded ${a.key} on ${node} as timed out: no answer within its ${a.timeoutMs} ms timeout plus ${this.timing.resultGraceMs} ms grace`,
       { transition: tr.id },
     );
+    const done = this.expectOwn([{ key: keys.resourceHistoryPrefix(this.deps.cluster, node, rsc), prefix: true }, { key: actionKey }]);
     try {
       // Only if the node has not answered in the meantime (its answer deletes the request), and
       // withdrawing the request in the same txn so a late node cannot still run it.
@@ -678,6 +726,8 @@ export class DcTerm {
       else if (!this.deps.leadership.active) throw new StoreError('fenced', `recording a timeout was refused: leadership token ${this.token} is over`);
     } catch (err) {
       if (this.handleStoreError(err)) return;
+    } finally {
+      done();
     }
     this.abort(`${a.key} on ${node} timed out`, true);
     this.maybeFinish();
@@ -782,6 +832,13 @@ export class DcTerm {
       token: this.token,
       reason,
     };
+    const c = this.deps.cluster;
+    const done = this.expectOwn([
+      { key: keys.node(c, target) },
+      { key: keys.nodeHistoryPrefix(c, target), prefix: true },
+      { key: keys.nodeAttrsPrefix(c, target), prefix: true },
+      { key: keys.targetFencingPrefix(c, target), prefix: true },
+    ]);
     try {
       const rev = await this.deps.cib.markNodeStopped(target, record, { compares: [this.fenceCompare()] });
       this.noteOwn(rev);
@@ -790,6 +847,8 @@ export class DcTerm {
         throw new StoreError('fenced', `marking ${target} stopped was refused: leadership token ${this.token} is over`);
       }
       throw err;
+    } finally {
+      done();
     }
   }
 
@@ -919,7 +978,13 @@ export class DcTerm {
    */
   private async fenced(ops: TxnOp[], compares: Parameters<Store['txn']>[0]['compares'] = [], mustSucceed = true): Promise<boolean> {
     if (this.stopped) throw Object.assign(new Error('DC term stopped'), { stopped: true });
-    const res = await this.deps.leadership.fencedTxn({ compares, success: ops });
+    const done = this.expectOwn(ops.filter((o) => o.type !== 'get').map((o) => ({ key: o.key, prefix: o.type === 'delete' && !!o.prefix })));
+    let res;
+    try {
+      res = await this.deps.leadership.fencedTxn({ compares, success: ops });
+    } finally {
+      done();
+    }
     if (res.succeeded) this.noteOwn(res.revision);
     if (!res.succeeded && mustSucceed && compares.length === 0) throw new Error('fenced txn did not apply');
     return res.succeeded;
