@@ -110,9 +110,19 @@ function fillerOrders(graph: ActionGraph): void {
     for (const r of descendants(top)) {
       if (r.kind !== 'primitive' || !r.container || r.isRemoteConnection) continue;
       const container = r.container;
+      // A failed resource inside a container takes the container down with it.
+      // (a stop that failed inside it is cleaned up by restarting the container).
+      const failedOn = new Set<Node>();
+      if (r.failed && !['ignore', 'block', 'stop', 'standby'].includes(r.onFailHandling ?? '')) for (const n of r.runningOn) failedOn.add(n);
+      if (r.failureIgnored) for (const f of r.failures) if (f.task === 'stop') failedOn.add(f.node);
+      // A group inside a container is ordered as a whole.
+      const whole = r.parent?.kind === 'group' && r.parent.meta.get('container') === container.id ? r.parent : undefined;
+      const fStarts = whole ? [pseudoAction(graph, whole, 'start')] : starts(graph, r);
+      const fStops = whole ? [pseudoAction(graph, whole, 'stopped')] : stops(graph, r);
       for (const c of primitivesIn(container)) {
-        orderAll(graph, starts(graph, c), starts(graph, r), { impliesThen: true, runnableLeft: true });
-        orderAll(graph, stops(graph, r), stops(graph, c), { impliesFirst: true });
+        for (const s of stops(graph, c)) if (s.node && failedOn.has(s.node)) s.optional = false;
+        orderAll(graph, starts(graph, c), fStarts, { impliesThen: true, runnableLeft: true });
+        orderAll(graph, fStops, stops(graph, c), { impliesFirst: true });
       }
     }
   }

@@ -25,16 +25,33 @@ function colocation(id: string, dependent: Resource, primary: Resource): Colocat
   return { id, dependent, primary, score: INFINITY, nodeAttribute: '#uname', influence: true };
 }
 
-/** Internal colocations: a guest node's connection runs where its container runs. */
+/**
+ * Internal colocations: a guest node's connection, and any resource whose meta "container" names
+ * another, run where that container runs.
+ */
 function addInternalColocations(ws: WorkingSet): void {
   for (const top of ws.resources) {
     for (const r of descendants(top)) {
-      if (r.kind !== 'primitive' || !r.isRemoteConnection || !r.container) continue;
+      if (r.kind !== 'primitive' || !r.container) continue;
       if (bundleOf(r)) continue; // bundles place their own connections
       if (r.thisWithColocations.some((c) => c.primary === r.container)) continue;
       const c = colocation(`${r.id}-with-${r.container.id}`, r, r.container);
       r.thisWithColocations.push(c);
       r.container.withThisColocations.push(c);
+    }
+  }
+}
+
+/** A resource inside a container charges its failures to the container (migration-threshold). */
+function banContainersOfFailedFillers(ws: WorkingSet): void {
+  for (const top of ws.resources) {
+    for (const c of descendants(top)) {
+      if (c.kind !== 'primitive' || !c.fillers?.length || c.migrationThreshold <= 0) continue;
+      for (const node of ws.nodes) {
+        let total = failCount(ws, c, node);
+        for (const f of c.fillers) for (const p of descendants(f)) if (p.kind === 'primitive') total += failCount(ws, p, node);
+        if (total >= c.migrationThreshold) c.allowed.set(node.id, -INFINITY);
+      }
     }
   }
 }
@@ -187,5 +204,6 @@ export function prepareBundlesAndRemotes(ws: WorkingSet): void {
   ws.assignBundle = assignBundle;
   addInternalColocations(ws);
   banBundleNodes(ws);
+  banContainersOfFailedFillers(ws);
   assignRemoteConnections(ws);
 }
