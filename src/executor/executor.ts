@@ -36,6 +36,8 @@ export interface ExecutorOptions {
   debug?: boolean;
   /** Environment agents inherit; default this process's. */
   baseEnv?: NodeJS.ProcessEnv;
+  /** HA_RSCTMP for agents (state files of Dummy & co.); give each node its own when nodes share a host. */
+  rscTmpDir?: string;
 }
 
 export type ProcessExitListener = (event: ProcessExitEvent) => void;
@@ -76,6 +78,7 @@ export class Executor {
       nodeName: opts.nodeName,
       debug: opts.debug,
       baseEnv: opts.baseEnv,
+      ...(opts.rscTmpDir ? { rscTmpDir: opts.rscTmpDir } : {}),
     };
     this.killGraceMs = opts.killGraceMs ?? 1000;
     this.initDir = opts.initDir ?? DEFAULT_INIT_DIR;

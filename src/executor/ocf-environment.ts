@@ -21,6 +21,8 @@ export interface AgentEnvironmentOptions {
   helpersDir: string;
   /** Socket of the attribute service the helper commands talk to. */
   attrdSocket?: string;
+  /** HA_RSCTMP for agents (where Dummy & co. keep state files); per node when several share a host. */
+  rscTmpDir?: string;
   /** This node's name, passed as CRM_meta_on_node unless the request already sets it. */
   nodeName?: string;
   /** HA_debug=1 makes ocf_log debug lines appear. */
@@ -52,6 +54,7 @@ export function baseAgentEnvironment(opts: AgentEnvironmentOptions): Record<stri
   // environment may have no SHELL at all.
   if (HAVE_BASH) env.SHELL = '/bin/bash';
   if (opts.attrdSocket) env.TANDEM_ATTRD_SOCKET = opts.attrdSocket;
+  if (opts.rscTmpDir) env.HA_RSCTMP = opts.rscTmpDir;
   return env;
 }
 
