@@ -139,7 +139,9 @@ function applyEdge(first: Action, edge: ActionEdge): boolean {
     const due = !then.optional || (!then.runnable && (then.rsc?.managed ?? false));
     if (due && (first.runnable || !then.optional)) changed = require(first, then) || changed;
   }
-  if (f.runnableLeft && !f.oneOrMore && !first.runnable && then.runnable && (!f.asymmetrical || !then.optional)) changed = disable(then, first) || changed;
+  // A stop that cannot run holds back what must follow it, but only when it is needed at all.
+  const firstMatters = !(first.task === 'stop' || first.task === 'demote') || !first.optional;
+  if (f.runnableLeft && !f.oneOrMore && !first.runnable && then.runnable && firstMatters && (!f.asymmetrical || !then.optional)) changed = disable(then, first) || changed;
   return changed;
 }
 

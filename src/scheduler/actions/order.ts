@@ -19,8 +19,8 @@ export function actionsFor(graph: ActionGraph, r: Resource, task: string): Actio
   const found = graph.find(r, task);
   if (found.length) return found;
   // A placeholder: nothing to do, and nothing that could be done.
-  const runnable = task === 'stop' || task === 'demote';
-  return [graph.create({ task, rsc: r, optional: true, runnable: runnable && r.runningOn.length > 0 })];
+  const runnable = (task === 'stop' || task === 'demote') && r.managed && !r.blocked;
+  return [graph.create({ task, rsc: r, optional: true, runnable })];
 }
 
 export function pseudoAction(graph: ActionGraph, r: Resource, task: string): Action {
@@ -160,7 +160,7 @@ export function createImplicitOrders(graph: ActionGraph): void {
 
 function flagsFor(o: ResourceOrder, inverse: boolean): OrderFlags {
   if (o.kind !== 'Mandatory') return {};
-  if (inverse) return { impliesFirst: true };
+  if (inverse) return { impliesFirst: true, runnableLeft: true };
   if (!o.symmetrical) return { asymmetrical: true, runnableLeft: o.firstTask === 'start' || o.firstTask === 'promote' };
   return { impliesThen: true, runnableLeft: o.firstTask === 'start' || o.firstTask === 'promote' };
 }
