@@ -108,7 +108,7 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
   const fences = createFencing(ws, graph);
   createImplicitOrders(graph);
   createConstraintOrders(graph);
-  createBundleOrders(graph);
+  fences.push(...createBundleOrders(graph));
   createFencingOrders(graph, fences);
   propagate(graph);
   cancelBlockedMigrations(graph);

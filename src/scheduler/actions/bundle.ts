@@ -11,6 +11,7 @@ import type { Action, Node, OrderFlags, Resource } from '../types.ts';
 import { ActionGraph } from './graph.ts';
 import { actionsFor, pseudoAction } from './order.ts';
 import { descendants } from '../unpack/resources.ts';
+import { recoveredGuests } from '../placement/bundle.ts';
 
 function orderAll(graph: ActionGraph, firsts: Action[], thens: Action[], flags: OrderFlags): void {
   for (const f of firsts) for (const t of thens) graph.order(f, t, flags);
@@ -92,11 +93,14 @@ function remoteNodeOrders(graph: ActionGraph): void {
   for (const [node, actions] of byConnection) {
     const conn = node.connection!;
     const connStarts = actionsFor(graph, conn, 'start');
+    // A guest's resources restart when its container does.
+    const containerStarts = node.kind === 'guest' && conn.container && !recoveredGuests.has(node) ? graph.find(conn.container, 'start') : [];
     const connStops = graph.find(conn, 'stop');
     for (const a of actions) {
       if (a.intervalMs !== 0) continue;
       if (isStartLike(a.task)) {
         for (const s of connStarts) if (!s.node || s.node === conn.assignedTo) graph.order(s, a, { runnableLeft: true });
+        if (a.task === 'start') orderAll(graph, containerStarts, [a], { impliesThen: true });
       } else if (a.task === 'stop' || a.task === 'demote') {
         if (!a.impliedByFencing) orderAll(graph, [a], connStops, {});
       }
@@ -108,13 +112,16 @@ function remoteNodeOrders(graph: ActionGraph): void {
 function fillerOrders(graph: ActionGraph): void {
   for (const top of graph.ws.resources) {
     for (const r of descendants(top)) {
-      if (r.kind !== 'primitive' || !r.container || r.isRemoteConnection) continue;
+      if (r.kind !== 'primitive' || !r.container) continue;
       const container = r.container;
       // A failed resource inside a container takes the container down with it.
       // (a stop that failed inside it is cleaned up by restarting the container).
       const failedOn = new Set<Node>();
+      if (r.isRemoteConnection) failedOn.clear();
+      else {
       if (r.failed && !['ignore', 'block', 'stop', 'standby'].includes(r.onFailHandling ?? '')) for (const n of r.runningOn) failedOn.add(n);
       if (r.failureIgnored) for (const f of r.failures) if (f.task === 'stop') failedOn.add(f.node);
+      }
       // A group inside a container is ordered as a whole.
       const whole = r.parent?.kind === 'group' && r.parent.meta.get('container') === container.id ? r.parent : undefined;
       const fStarts = whole ? [pseudoAction(graph, whole, 'start')] : starts(graph, r);
@@ -128,9 +135,44 @@ function fillerOrders(graph: ActionGraph): void {
   }
 }
 
-/** Called once, after the implicit and constraint orderings exist. */
-export function createBundleOrders(graph: ActionGraph): void {
+/**
+ * A guest node whose container failed (or must be recovered) is "fenced" by recovering the
+ * container: what ran on it is stopped by that, and may start there again afterwards.
+ */
+function guestFencing(graph: ActionGraph): Action[] {
+  const ws = graph.ws;
+  const fences: Action[] = [];
+  if (!ws.options.stonithEnabled) return fences;
+  for (const node of ws.nodes) {
+    if (node.kind !== 'guest' || !(node.remoteRequiresReset || recoveredGuests.has(node)) || node.fenceScheduled) continue;
+    const conn = node.connection;
+    const container = conn?.container;
+    if (!conn || !container) continue;
+    const onNode = graph.actions.filter((a) => a.node === node && a.rsc && (a.task === 'stop' || a.task === 'demote'));
+    if (conn.runningOn.length === 0 && onNode.length === 0) continue;
+    const fence = graph.create({ task: 'stonith', key: `stonith-${node.name}-reboot`, node, pseudo: true, optional: false, reason: 'guest is unclean' });
+    fence.fenceTarget = node;
+    fence.fenceType = 'reboot';
+    node.fenceScheduled = true;
+    fences.push(fence);
+    for (const s of graph.find(container, 'stop')) graph.order(s, fence, { impliesThen: true });
+    for (const a of onNode) {
+      a.pseudo = true;
+      a.runnable = true;
+      a.optional = false;
+      a.impliedByFencing = true;
+      delete a.reason;
+      if (a.task === 'stop') a.rsc!.failed = true;
+      graph.order(fence, a, { impliesThen: true });
+    }
+  }
+  return fences;
+}
+
+/** Called once, after the implicit and constraint orderings exist; returns guest "fencing". */
+export function createBundleOrders(graph: ActionGraph): Action[] {
   for (const top of graph.ws.resources) if (top.kind === 'bundle') bundleOrders(graph, top);
   remoteNodeOrders(graph);
   fillerOrders(graph);
+  return guestFencing(graph);
 }

@@ -81,6 +81,9 @@ function isContainer(r: Resource): boolean {
   return b !== undefined && (b.bundle?.replicas.some((rep) => rep.container === r) ?? false);
 }
 
+/** Guest nodes that need "fencing" (their container's recovery) but may take resources afterwards. */
+export const recoveredGuests = new WeakSet<Node>();
+
 /**
  * A remote or guest node can take resources once its connection is assigned; a node whose
  * connection will not run anymore takes none (what runs there stops).
@@ -90,9 +93,16 @@ export function updateRemoteNode(node: Node): void {
   if (!conn || node.kind === 'member') return;
   if (conn.provisional) return;
   if (conn.assignedTo) {
-    if (!node.online && !node.unclean && !node.remoteRequiresReset) {
+    // A guest whose container is recovered comes back with it (after being "fenced").
+    if (!node.online && !node.unclean && (!node.remoteRequiresReset || node.kind === 'guest')) {
       const container = conn.container;
-      if (!container || container.assignedTo) node.online = true;
+      if (!container || container.assignedTo) {
+        node.online = true;
+        if (node.remoteRequiresReset) {
+          recoveredGuests.add(node);
+          node.remoteRequiresReset = false;
+        }
+      }
     }
   } else if (node.online) {
     node.shutdown = true;
