@@ -5,7 +5,7 @@
 //
 // Every change here is ONE store txn: either all of it lands or nothing does.
 
-import { createHash } from 'node:crypto';
+import { parameterDigest } from '../scheduler/digests.ts';
 import type { Store, TxnOp, KeyValue, Compare } from '../store/types.ts';
 import { watchWithRelist, type RelistWatch } from '../store/relist.ts';
 import type { MembershipView } from '../membership/types.ts';
@@ -97,12 +97,12 @@ export function opStatusOf(status: string | number): number {
   return n;
 }
 
-/** Digest of operation parameters (sorted keys), recorded as op-digest. */
+/**
+ * Digest of operation parameters, recorded as op-digest: the scheduler's own `parameterDigest`,
+ * so that it compares equal and an unchanged definition does not look changed (restart loop).
+ */
 export function paramsDigest(params: Record<string, string>): string {
-  const sorted = Object.keys(params)
-    .sort()
-    .map((k) => [k, params[k]]);
-  return createHash('md5').update(JSON.stringify(sorted)).digest('hex');
+  return parameterDigest(new Map(Object.entries(params)));
 }
 
 function emptyConfigurationElement(): XmlElement {
