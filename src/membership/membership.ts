@@ -144,7 +144,11 @@ export class Membership implements MembershipView {
   private running = false;
   private dead = false;
   private linkDown = false;
+  /** Public quorum: internal quorum AND a majority echoed a heartbeat sent since it was gained. */
   private isQuorate = false;
+  /** Raw quorum (what heartbeats carry as `q`). */
+  private internalQuorate = false;
+  private quorumGainedAt = 0;
   private lastGoodProbeSent = 0;
   private lastQuorateSent = 0;
   /** Our recent heartbeats: send time -> sent while quorate. */
@@ -527,7 +531,7 @@ export class Membership implements MembershipView {
       if (p.theirLatestSent !== undefined) echo[p.name] = p.theirLatestSent;
       heard[p.name] = p.lastQuorateDirect ? Math.round(now - p.lastQuorateDirect) : -1;
     }
-    const q = this.isQuorate && !leaving;
+    const q = this.internalQuorate && !leaving;
     const msg: HeartbeatMessage = { v: 1, c: this.opts.cluster, from: this.self.name, id: this.self.id, inc: this.incarnation, sent: now, q, echo, heard, ...(leaving ? { leaving } : {}) };
     this.sentLog.set(now, q);
     if (q) this.lastQuorateSent = now;
@@ -646,8 +650,17 @@ export class Membership implements MembershipView {
       }
     }
     const q = this.quorumCheck(now);
-    if (q.ok !== this.isQuorate) {
-      if (q.ok) {
+    if (q.ok && !this.internalQuorate) this.quorumGainedAt = now;
+    this.internalQuorate = q.ok;
+    let publicOk = q.ok;
+    if (q.ok && !this.isQuorate) {
+      // Act only once a majority echoed a quorate heartbeat: they then count this node as up
+      // (safety argument, point 1).
+      const s = this.majorityEchoedSend();
+      publicOk = s !== undefined && s >= this.quorumGainedAt;
+    }
+    if (publicOk !== this.isQuorate) {
+      if (publicOk) {
         this.isQuorate = true;
         this.lossDeadline = undefined;
         this.log(`${this.self.name} is quorate: ${q.reason}`);
@@ -705,7 +718,13 @@ export class Membership implements MembershipView {
     if (this.opts.candidate === false || this.campaigning || !this.election || !this.lease || this.lease.lost) return;
     this.campaigning = true;
     const election = this.election;
-    election.campaign().then(
+    // A key left from before a quorum loss (resign failed) must not make us DC again with its old
+    // token: remove it (only that incarnation) and enter the queue afresh.
+    const stale = this.candidates.get(keys.electionCandidatesPrefix(this.opts.cluster) + this.self.name);
+    const clear = stale
+      ? this.opts.store.txn({ compares: [{ key: stale.key, target: 'createRevision', op: '==', value: stale.createRevision }], success: [{ type: 'delete', key: stale.key }] }).then(() => undefined)
+      : Promise.resolve();
+    clear.then(() => election.campaign()).then(
       (inner) => {
         if (this.dead) return;
         const token = inner.token;
