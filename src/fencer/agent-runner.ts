@@ -186,9 +186,11 @@ export async function runFenceAgent(req: FenceAgentRequest): Promise<FenceAgentR
 
 /** Last non-empty stderr line, for error messages (fencing.py logs "ERROR: Failed: ..."). */
 function lastLine(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  const err = [...lines].reverse().find((l) => /error|fail/i.test(l));
-  return err ?? lines[lines.length - 1];
+  // fencing.py logs "<date> <time>,<ms> ERROR: Failed: <why>" and then "Please use '-h' for usage":
+  // the Failed: line is the reason.
+  const lines = text.split('\n').map((l) => l.trim().replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ /, '')).filter(Boolean);
+  const rev = [...lines].reverse();
+  return rev.find((l) => /failed:/i.test(l)) ?? rev.find((l) => /error|fail/i.test(l)) ?? lines[lines.length - 1];
 }
 
 export function interpretExit(agent: string, action: string, rc: number | null, sig: NodeJS.Signals | null, stderr = ''): { outcome: FenceOutcome; error?: string } {
