@@ -147,8 +147,8 @@ function resolveMeta(ws: WorkingSet, r: Resource): void {
     const am = get('allow-migrate');
     r.allowMigrate = am !== undefined ? isTrue(am) : r.agent.class === 'ocf' && r.agent.provider === 'pacemaker' && r.agent.type === 'remote';
     const req = get('requires');
-    if (r.agent.class === 'stonith') r.requires = 'nothing';
-    else if (req === 'nothing' || req === 'quorum' || req === 'fencing' || req === 'unfencing') r.requires = req;
+    if (req === 'nothing' || req === 'quorum' || req === 'fencing' || req === 'unfencing') r.requires = req;
+    else if (r.agent.class === 'stonith') r.requires = 'quorum';
     else r.requires = ws.options.stonithEnabled ? 'fencing' : 'quorum';
     if (r.requires === 'fencing' && !ws.options.stonithEnabled) r.requires = 'quorum';
   }
