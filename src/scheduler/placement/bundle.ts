@@ -111,6 +111,14 @@ export function updateRemoteNode(node: Node): void {
 
 /** Assigns remote connections first (a migrating one prefers its partial migration target). */
 function assignRemoteConnections(ws: WorkingSet): void {
+  // A remote node never seen, whose connection has never run anywhere, cannot be running anything.
+  for (const n of ws.nodes) {
+    const conn = n.connection;
+    if (n.kind !== 'remote' || !n.unseen || !n.unclean || !conn || conn.runningOn.length > 0 || conn.knownOn.size > 0) continue;
+    n.unclean = false;
+    n.remoteRequiresReset = false;
+    delete n.fenceReason;
+  }
   for (const r of ws.resources) {
     if (r.kind !== 'primitive' || !r.isRemoteConnection) continue;
     assign(ws, r, r.partialMigrationTarget);

@@ -122,7 +122,7 @@ export function fenceNode(ws: WorkingSet, node: Node, reason: string): void {
     const conn = node.connection;
     if (!(conn && !conn.managed)) node.remoteRequiresReset = true;
     node.unclean = true;
-    node.fenceReason ??= reason;
+    if (node.fenceReason === undefined || node.unseen) node.fenceReason = reason;
     return;
   }
   if (node.unclean) return;
