@@ -39,6 +39,12 @@ export interface FenceRequestOptions {
    * that follows, say, a failed stop on a node still present. Default true.
    */
   nodeLost?: boolean;
+  /**
+   * Fencing token: the election revision of the DC term that asks. When the fencer has
+   * `currentToken`, a request whose token is missing or not the current one is refused (a deposed
+   * DC's late command), checked before any agent runs and again before every round.
+   */
+  token?: number;
 }
 
 export interface FencerOptions {
@@ -66,6 +72,8 @@ export interface FencerOptions {
   /** How long a dynamic-list answer is reused (default 60 s, as Pacemaker does). */
   listCacheMs?: number;
   log?: (message: string) => void;
+  /** The current DC term's election revision as the store sees it (see FenceRequestOptions.token). */
+  currentToken?: () => number | undefined | Promise<number | undefined>;
 }
 
 export class FencerError extends Error {
@@ -229,6 +237,8 @@ export class Fencer {
       return finish({ ok: false, method: 'agent', error: `fencing ${target} has failed ${failed} times (stonith-max-attempts=${cfg.maxAttempts}); not retried until its failures are reset` });
     }
 
+    const stale = await this.staleToken(req);
+    if (stale) return finish({ ok: false, method: 'agent', error: stale });
     const plan = await this.plan(target);
     if (plan.steps.length === 0) return finish({ ok: false, method: 'none', error: plan.why });
     await this.save(op);
@@ -237,6 +247,10 @@ export class Fencer {
     let priorityDelay = this.priorityDelay(target, action, req);
     const errors: string[] = [];
     for (let round = 1; round <= maxRounds; round++) {
+      if (round > 1) {
+        const staleNow = await this.staleToken(req);
+        if (staleNow) return finish({ ok: false, method: 'agent', error: staleNow });
+      }
       errors.length = 0;
       for (const step of plan.steps) {
         const res = await this.runStep(op, step, target, action, round, priorityDelay);
@@ -479,6 +493,20 @@ export class Fencer {
     // The delay goes to the node with the strictly highest priority: it is fenced later, so in a
     // two-node fence race the side running the more important resources shoots first and survives.
     return others.every((p) => mine > p) ? this.cfg.priorityDelayMs : 0;
+  }
+
+  /** Why the request's fencing token is refused, or undefined when it is current (or unchecked). */
+  private async staleToken(req: FenceRequestOptions): Promise<string | undefined> {
+    if (!this.opts.currentToken) return undefined;
+    let current: number | undefined;
+    try {
+      current = await this.opts.currentToken();
+    } catch (err) {
+      return `refused: the current DC term could not be read (${(err as Error).message})`;
+    }
+    if (req.token === undefined) return 'refused: the request carries no fencing token (DC election revision)';
+    if (current === undefined || req.token !== current) return `refused: fencing token ${req.token} is not the current DC term (${current ?? 'none'}); a deposed DC's request is not carried out`;
+    return undefined;
   }
 
   private sortedDevices(): FenceDevice[] {

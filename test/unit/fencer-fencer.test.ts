@@ -144,7 +144,7 @@ test('a missing agent: recorded failure naming the agent; not method none (a dev
 });
 
 test('fencing disabled (fencing-enabled=false, or stonith-enabled=false) → ok:false, method none, recorded', async () => {
-  for (const options of [{ 'fencing-enabled': 'false' }, { 'stonith-enabled': 'false' }]) {
+  for (const options of [{ 'fencing-enabled': 'false' }, { 'stonith-enabled': 'false' }] as Record<string, string>[]) {
     const f = new Fencer({ localNode: 'n2', cib: cib({ options, devices: [{ id: 'pdu', attrs: { pcmk_host_list: 'n1' } }] }), agentDirs: AGENT_DIRS });
     const r = await f.fence('n1', 'reboot', 'test');
     assert.deepEqual(r, { ok: false, method: 'none', error: 'fencing is disabled (fencing-enabled/stonith-enabled=false)' });
@@ -252,4 +252,23 @@ test('history in the store under /tandem/<cluster>/fencing/<target>/, pending wh
   assert.match(kvs[0]!.key, /^\/tandem\/lab\/fencing\/n1\/\d{13}-/);
   assert.deepEqual((await f.history()).map((o) => [o.target, o.action, o.result, o.device]), [['n1', 'off', 'ok', 'pdu'], ['n3', 'reboot', 'ok', 'pdu']]);
   assert.deepEqual((await f.history('n3')).map((o) => o.target), ['n3']);
+});
+
+test('fencing token: a request from a deposed DC term is refused and recorded; the current term is carried out', async (t) => {
+  const s = labState();
+  t.after(s.cleanup);
+  let term = 41;
+  const f = new Fencer({
+    localNode: 'n2',
+    cib: cib({ devices: [{ id: 'pdu', attrs: { state_dir: s.dir, pcmk_host_list: 'n1' } }] }),
+    agentDirs: AGENT_DIRS,
+    currentToken: () => term,
+  });
+  term = 42; // n3 won a new election while the old DC's request was in flight
+  const late = await f.fence('n1', 'off', 'old DC', { token: 41 });
+  assert.deepEqual(late, { ok: false, method: 'agent', error: "refused: fencing token 41 is not the current DC term (42); a deposed DC's request is not carried out" });
+  assert.match((await f.fence('n1', 'on', 'no token')).error!, /carries no fencing token/);
+  assert.deepEqual(await f.fence('n1', 'off', 'current DC', { token: 42 }), { ok: true, method: 'agent', device: 'pdu' });
+  assert.deepEqual(calls(s.dir), ['off n1 n2']);
+  assert.deepEqual((await f.history('n1')).map((o) => o.result), ['failed', 'failed', 'ok']);
 });
