@@ -220,8 +220,12 @@ export class CibStore {
     const cur = current.kv ? decodeRecord<ConfigurationRecord>(current.kv.key, current.kv.value) : undefined;
     const epoch = Math.max(Number(e ?? 0) || 0, (cur?.epoch ?? 0) + 1);
     const adminEpoch = Number(ae ?? 0) || 0;
+    // Tickets replace the stored ones: delete those the file does not have, put the others (a key
+    // may be written only once per txn, so no prefix delete).
+    const imported = new Set(parsed.status.tickets.map((t) => keys.ticket(this.cluster, t.id)));
+    const existing = await this.store.list(keys.ticketsPrefix(this.cluster));
     const tickets: TxnOp[] = [
-      { type: 'delete', key: keys.ticketsPrefix(this.cluster), prefix: true },
+      ...existing.kvs.filter((kv) => !imported.has(kv.key)).map((kv): TxnOp => ({ type: 'delete', key: kv.key })),
       ...parsed.status.tickets.map((t): TxnOp => ({ type: 'put', key: keys.ticket(this.cluster, t.id), value: encodeRecord(ticketFromState(t)) })),
     ];
     const res = await this.writeConfig(configuration, { epoch, adminEpoch, cibAttrs }, expected, opts.by ?? 'import', tickets);
