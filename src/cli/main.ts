@@ -11,9 +11,10 @@
 import { Command, CommanderError } from 'commander';
 import { errorLine } from './errors.ts';
 import { registerSimulate } from './commands/simulate.ts';
+import { registerDemo } from './commands/demo.ts';
 
 /** Every command's registration function: one line per command. */
-const commands: ((program: Command) => void)[] = [registerSimulate];
+const commands: ((program: Command) => void)[] = [registerSimulate, registerDemo];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -242,7 +242,8 @@ export class DcTerm {
     }
     if (p.state === 'lost') {
       if (p.selfFencedBy !== undefined) this.armSelfFenceTimer(p);
-      const by = p.selfFencedBy !== undefined ? `; it will be known stopped at ${new Date(p.selfFencedBy).toISOString().slice(11, 23)}` : '';
+      const left = p.selfFencedBy !== undefined ? p.selfFencedBy - this.now() : undefined;
+      const by = left === undefined ? '' : left > 0 ? ` (known stopped in ${left} ms, at its self-fencing deadline)` : ' (already past its self-fencing deadline)';
       this.trigger(`${p.name} was lost${by}`);
     } else if (p.state === 'left') {
       this.trigger(`${p.name} left the cluster`);
