@@ -205,7 +205,13 @@ function pushOrder(ws: WorkingSet, o: ResourceOrder): void {
 }
 
 function addOrderPair(ws: WorkingSet, id: string, first: Resource, firstTask: Task, then: Resource, thenTask: Task, kind: ResourceOrder['kind'], symmetrical: boolean): void {
-  pushOrder(ws, { id, first, firstTask, then, thenTask, kind, symmetrical });
+  const cloneMin = first.kind === 'clone' ? Number(first.meta.get('clone-min') ?? 0) : 0;
+  if (cloneMin > 0 && kind === 'Mandatory' && firstTask === 'start') {
+    // "then" needs at least clone-min instances able to start.
+    pushOrder(ws, { id, first, firstTask, then, thenTask, kind, symmetrical: false, oneOf: first.children, oneOfId: `clone-one-or-more:${id}`, minRequired: cloneMin });
+  } else {
+    pushOrder(ws, { id, first, firstTask, then, thenTask, kind, symmetrical });
+  }
   if (symmetrical && kind !== 'Serialize') {
     pushOrder(ws, { id, first: then, firstTask: invertTask(thenTask), then: first, thenTask: invertTask(firstTask), kind, symmetrical: false });
   }
@@ -239,7 +245,7 @@ function unpackOrder(ws: WorkingSet, c: OrderConstraint): void {
     if (s1.requireAll === false) {
       // "then" needs any one member of the first set.
       for (const then of s2.sequential === false ? m2 : m2.slice(0, 1)) {
-        pushOrder(ws, { id: c.id, first: m1[0]!, firstTask: t1, then, thenTask: t2, kind, symmetrical: false, oneOf: m1, oneOfId: `one-or-more:${c.id}` });
+        pushOrder(ws, { id: c.id, first: m1[0]!, firstTask: t1, then, thenTask: t2, kind, symmetrical: false, oneOf: m1, oneOfId: `one-or-more:${s1.id}` });
       }
       continue;
     }

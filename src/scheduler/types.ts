@@ -447,6 +447,8 @@ export interface ResourceOrder {
   /** For require-all=false sets: "then" needs any one of these. */
   oneOf?: Resource[];
   oneOfId?: string;
+  /** How many of `oneOf` must be able to run (clone-min); one when unset. */
+  minRequired?: number;
 }
 
 /** A resource that may only run (in a role) while a ticket is granted. */

@@ -157,7 +157,8 @@ function applyOneOrMore(then: Action): boolean {
   }
   let changed = false;
   for (const [, edges] of groups) {
-    if (edges.some((e) => e.action.runnable)) continue;
+    const need = then.requiredRunnableBefore ?? 1;
+    if (edges.filter((e) => e.action.runnable).length >= need) continue;
     if (then.runnable) {
       then.runnable = false;
       const cause = edges[0]!.action;

@@ -52,7 +52,7 @@ function primitiveItems(graph: ActionGraph, r: Resource): Item[] {
   const moving = current !== undefined && next !== undefined && current !== next;
   const start = next ? graph.findOne(r, 'start', next) : undefined;
   const startNode = start && start.runnable ? current : undefined;
-  const stop = startNode ? graph.findOne(r, 'stop', startNode) : graph.findOne(r, 'stop');
+  const stop = startNode ? graph.findOne(r, 'stop', startNode) : graph.find(r, 'stop').find((a) => a.node !== undefined);
   const promote = next ? graph.findOne(r, 'promote', next) : undefined;
   const demote = next ? graph.findOne(r, 'demote', next) : undefined;
   const item = (change: string, origin: Node | undefined, destination: Node | undefined, action: Action, source?: Action) => out.push({ change, rsc: r, origin, destination, action, source });
