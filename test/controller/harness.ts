@@ -106,7 +106,7 @@ export class MiniNode {
 
   constructor(private readonly o: MiniNodeOptions) {
     this.stateDir = mkdtempSync(join(tmpdir(), `tandem-mini-${o.name}-`));
-    this.executor = new Executor({ nodeName: o.name, killGraceMs: 200 });
+    this.executor = new Executor({ nodeName: o.name, killGraceMs: 200, rscTmpDir: this.stateDir });
     this.executor.onProcessExit((e) => void this.onExit(e.rscId));
   }
 
@@ -268,4 +268,64 @@ export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, wha
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+import { Controller } from '../../src/controller/controller.ts';
+import { createLogger, MemorySink } from '../../src/controller/log.ts';
+import { noDeviceFencer, type ControllerTiming } from '../../src/controller/types.ts';
+import type { HistoryEntry } from '../../src/cib/store-layout.ts';
+
+export interface DcSetupOptions {
+  resources: string;
+  constraints?: string;
+  props?: Record<string, string>;
+  /** Nodes whose agent never answers. */
+  silent?: string[];
+  timing?: Partial<ControllerTiming>;
+}
+
+/** A DC on n1 (real election, test view) over three MiniNodes sharing one embedded store. */
+export async function setupDc(o: DcSetupOptions) {
+  const h = newCluster();
+  await h.cib.importCib(cibXml({ resources: o.resources, ...(o.props ? { props: o.props } : {}), ...(o.constraints ? { constraints: o.constraints } : {}) }));
+  const sink = new MemorySink();
+  const logger = createLogger({ level: 'debug', sinks: [sink.sink] });
+  const nodes = await Promise.all(
+    ['n1', 'n2', 'n3'].map(async (name) => {
+      const n = new MiniNode({ ...h, name, silent: o.silent?.includes(name) ?? false });
+      await n.start();
+      return n;
+    }),
+  );
+  const view = new TestView({ name: 'n1', id: '1' }, ['n2', 'n3']);
+  const { leadership, election } = await lead(h.store, h.cluster, 'n1');
+  view.leader = { name: 'n1', token: leadership.token };
+  view.leadership = leadership;
+  const controller = new Controller({ cluster: h.cluster, node: 'n1', store: h.store, view, cib: h.cib, fencer: noDeviceFencer, logger, ...(o.timing ? { timing: o.timing } : {}) });
+  return {
+    ...h,
+    sink,
+    nodes,
+    view,
+    controller,
+    election,
+    leadership,
+    decisions: () => sink.decisions(),
+    /** Nodes whose latest non-recurring operation on `rsc` left it running. */
+    async runningOn(rsc: string): Promise<string[]> {
+      const { kvs } = await h.store.list(keys.historyPrefix(h.cluster));
+      const out: string[] = [];
+      for (const kv of kvs) {
+        const e = decodeRecord<HistoryEntry>(kv.key, kv.value);
+        if (e.rsc === rsc && e.id === `${rsc}_last_0` && e.operation === 'start' && e.rcCode === 0 && e.opStatus === 0) out.push(e.onNode!);
+      }
+      return out.sort();
+    },
+    async close() {
+      controller.stop();
+      await election.close();
+      await Promise.all(nodes.map((n) => n.stop()));
+      await h.store.close();
+    },
+  };
 }
