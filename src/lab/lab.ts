@@ -34,6 +34,7 @@ export const RESPONDER_PORT = 7000;
 export const RESPONDER_JS = join(REPO_ROOT, 'src', 'lab', 'responder.mjs');
 export const PROBER_JS = join(REPO_ROOT, 'src', 'lab', 'prober.mjs');
 export const ETCD_CLIENT_JS = join(REPO_ROOT, 'src', 'lab', 'etcd-client.mjs');
+export const POWER_TS = join(REPO_ROOT, 'src', 'lab', 'power.ts');
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -169,6 +170,7 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
       const keeper = spawnDetached(['ip', 'netns', 'exec', state.bridgeNs, '/usr/bin/python3', '-c', 'import time\nwhile True: time.sleep(3600)'], join(dir, 'keeper.log'));
       state.owner = { ...keeper, what: 'keeper (sleeper in the bridge namespace; `lab down` removes it)' };
     }
+    state.powerSwitch = spawnDetached([process.execPath, '--import', 'tsx', POWER_TS, 'serve', '--run', String(R)], join(dir, 'power.log'), REPO_ROOT);
     writeState(state);
     mkdirSync('/var/lib/tandem', { recursive: true });
     for (const h of state.hosts) await startHolder(state, h);
@@ -258,10 +260,10 @@ while True:
         pass
 '`;
 
-function spawnDetached(argv: string[], logFile: string): ProcRef {
+function spawnDetached(argv: string[], logFile: string, cwd?: string): ProcRef {
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], cwd });
     child.unref();
     const ref = procRef(child.pid!);
     if (!ref) throw new Error(`${argv[0]} exited at once (see ${logFile})`);
@@ -557,6 +559,10 @@ export async function down(R: number): Promise<{ killed: number; namespaces: str
     const refs: ProcRef[] = [...(h.holder ? [h.holder] : []), ...hostProcesses(h), ...(h.unshare ? [h.unshare] : [])];
     killed += refs.length;
     await killAndWait(refs, 5000);
+  }
+  if (s?.powerSwitch) {
+    killed++;
+    await killAndWait([s.powerSwitch], 5000);
   }
   // 2. anything else still inside one of the run's network namespaces (client tools, the keeper, nsenter)
   const names = runNamespaces({ prefix });

@@ -49,6 +49,8 @@ export interface LabState {
   vips: string[];
   etcd: { heartbeatMs: number; electionMs: number; clientPort: number; peerPort: number };
   cibFile?: string;
+  /** The run's power switch (power.ts), used by the lab fence agent. */
+  powerSwitch?: ProcRef;
   phase: 'building' | 'up' | 'tearing-down';
 }
 
