@@ -9,6 +9,8 @@ export interface NvPair {
   id: string;
   name: string;
   value?: string;
+  /** Set when the pair was written as a reference (<nvpair id-ref="..."/>); the fields are the target's. */
+  idRef?: string;
 }
 
 /** instance_attributes, meta_attributes, utilization, cluster_property_set, ... */
@@ -17,6 +19,8 @@ export interface AttributeSet {
   score?: string;
   rule?: Rule;
   nvpairs: NvPair[];
+  /** Set when the set was written as a reference (id-ref); the contents are the target's. */
+  idRef?: string;
 }
 
 // ---- rules ----
@@ -26,6 +30,8 @@ export type Expression = AttributeExpression | DateExpression | RscExpression | 
 export interface Rule {
   kind: 'rule';
   id: string;
+  /** Set when the rule was written as a reference (<rule id-ref="..."/>); the contents are the target's. */
+  idRef?: string;
   score?: string;
   scoreAttribute?: string;
   booleanOp: 'and' | 'or';
@@ -106,6 +112,22 @@ export interface PrimitiveConfig extends ResourceBase {
   ops: OpConfig[];
   /** Id of the template it was expanded from, if any. */
   template?: string;
+  /**
+   * For a primitive made from a template: what the <primitive> element itself says (the fields
+   * above hold the merged result), so that it is written back as a reference to the template.
+   */
+  own?: {
+    class?: string;
+    provider?: string;
+    type?: string;
+    meta: AttributeSet[];
+    instance: AttributeSet[];
+    utilization: AttributeSet[];
+    ops: OpConfig[];
+  };
+  /** Id of the <operations> element, and its id-ref when it was written as a reference. */
+  operationsId?: string;
+  operationsRef?: string;
 }
 
 export interface GroupConfig extends ResourceBase {
@@ -135,6 +157,8 @@ export type ResourceConfig = PrimitiveConfig | GroupConfig | CloneConfig | Bundl
 
 export interface ResourceSet {
   id: string;
+  /** Set when the set was written as a reference (id-ref); the contents are the target's. */
+  idRef?: string;
   resources: string[];
   sequential?: boolean;
   requireAll?: boolean;
@@ -236,6 +260,15 @@ export interface Configuration {
   fencingTopology: FencingLevel[];
   tags: Tag[];
   templates: PrimitiveConfig[];
+  /** Sections the scheduler does not use (alerts, acls), kept verbatim so that a CIB round-trips. */
+  verbatim?: VerbatimElement[];
+}
+
+/** An XML element kept as written: name, attributes in order, children. */
+export interface VerbatimElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: VerbatimElement[];
 }
 
 // ---- status ----

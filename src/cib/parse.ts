@@ -20,6 +20,7 @@ import type {
   LrmRscOp,
   NodeConfig,
   NodeStateEntry,
+  NvPair,
   OpConfig,
   OrderConstraint,
   PrimitiveConfig,
@@ -30,6 +31,7 @@ import type {
   Status,
   Tag,
   TicketConstraint,
+  VerbatimElement,
 } from './model.ts';
 import { CibError, childrenNamed, describeElement, firstChild, parseXml, type XmlElement } from './xml.ts';
 import { parseIntervalMs } from './duration.ts';
@@ -137,17 +139,20 @@ class Parser {
       opDefaults: opDefaultsEl ? childrenNamed(opDefaultsEl, 'meta_attributes').map((s) => this.attributeSet(s)) : [],
       fencingTopology: this.fencingTopology(firstChild(el, 'fencing-topology')),
       tags: this.tags(firstChild(el, 'tags')),
+      ...verbatimSections(el),
     };
   }
 
   attributeSet(raw: XmlElement): AttributeSet {
     const el = this.deref(raw);
     const set: AttributeSet = { id: raw.attrs.id ?? el.attrs.id ?? '', nvpairs: [] };
+    if (raw.attrs['id-ref'] !== undefined) set.idRef = raw.attrs['id-ref'];
     if (el.attrs.score !== undefined) set.score = el.attrs.score;
     for (const c of el.children) {
       if (c.name === 'nvpair') {
         const nv = this.deref(c);
-        const pair = { id: nv.attrs.id ?? '', name: this.req(nv, 'name'), value: nv.attrs.value };
+        const pair: NvPair = { id: nv.attrs.id ?? '', name: this.req(nv, 'name'), value: nv.attrs.value };
+        if (c.attrs['id-ref'] !== undefined) pair.idRef = c.attrs['id-ref'];
         set.nvpairs.push(pair);
       } else if (c.name === 'rule') {
         set.rule = this.rule(c);
@@ -163,6 +168,7 @@ class Parser {
     const booleanOp = el.attrs['boolean-op'] ?? 'and';
     if (booleanOp !== 'and' && booleanOp !== 'or') this.fail(el, `boolean-op must be 'and' or 'or', not '${booleanOp}'`);
     const rule: Rule = { kind: 'rule', id: el.attrs.id ?? '', booleanOp, expressions: [] };
+    if (raw.attrs['id-ref'] !== undefined) rule.idRef = raw.attrs['id-ref'];
     if (el.attrs.score !== undefined) rule.score = el.attrs.score;
     if (el.attrs['score-attribute'] !== undefined) rule.scoreAttribute = el.attrs['score-attribute'];
     const role = normalizeRole(el.attrs.role, el);
@@ -298,7 +304,22 @@ class Parser {
       utilization: [...(base?.utilization ?? []), ...this.sets(el, 'utilization')],
     };
     if (provider) p.provider = provider;
-    if (templateId) p.template = templateId;
+    if (opsEl?.attrs.id !== undefined) p.operationsId = opsEl.attrs.id;
+    if (opsEl?.attrs['id-ref'] !== undefined) p.operationsRef = opsEl.attrs['id-ref'];
+    if (templateId) {
+      p.template = templateId;
+      if (base) {
+        p.own = {
+          meta: this.sets(el, 'meta_attributes'),
+          instance: this.sets(el, 'instance_attributes'),
+          utilization: this.sets(el, 'utilization'),
+          ops: ownOps,
+        };
+        if (el.attrs.class !== undefined) p.own.class = el.attrs.class;
+        if (el.attrs.provider !== undefined) p.own.provider = el.attrs.provider;
+        if (el.attrs.type !== undefined) p.own.type = el.attrs.type;
+      }
+    }
     return p;
   }
 
@@ -367,6 +388,7 @@ class Parser {
     return childrenNamed(el, 'resource_set').map((raw) => {
       const s = this.deref(raw);
       const set: ResourceSet = { id: s.attrs.id ?? '', resources: childrenNamed(s, 'resource_ref').map((r) => this.req(r, 'id')) };
+      if (raw.attrs['id-ref'] !== undefined) set.idRef = raw.attrs['id-ref'];
       if (s.attrs.sequential !== undefined) set.sequential = isTrue(s.attrs.sequential);
       if (s.attrs['require-all'] !== undefined) set.requireAll = isTrue(s.attrs['require-all']);
       if (s.attrs.ordering !== undefined) set.ordering = s.attrs.ordering;
@@ -536,6 +558,16 @@ class Parser {
     if (qt !== undefined) op.queueTime = qt;
     return op;
   }
+}
+
+/** alerts and acls, which the scheduler does not read, kept as written. */
+function verbatimSections(el: XmlElement): { verbatim?: VerbatimElement[] } {
+  const keep = el.children.filter((c) => c.name === 'alerts' || c.name === 'acls');
+  return keep.length ? { verbatim: keep.map(toVerbatim) } : {};
+}
+
+function toVerbatim(el: XmlElement): VerbatimElement {
+  return { name: el.name, attrs: { ...el.attrs }, children: el.children.map(toVerbatim) };
 }
 
 export function isTrue(v: string | undefined): boolean {
