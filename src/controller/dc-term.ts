@@ -522,8 +522,9 @@ export class DcTerm {
     const candidates: Array<[number, string]> = [];
     const interval = ws.options.clusterRecheckIntervalMs;
     if (interval > 0) candidates.push([now + interval, 'cluster-recheck-interval passed']);
-    const expiry = nextFailureExpiryMs(ws);
-    if (expiry !== undefined) candidates.push([Math.max(expiry, now + 1), 'a failure-timeout expired']);
+    const expiry = nextFailureExpiryMs(ws, now);
+    // Expiries already passed were just cleared (clearExpiredFailCounts) and planned for.
+    if (expiry !== undefined && expiry > now) candidates.push([expiry, 'a failure-timeout expired']);
     if (candidates.length === 0) return;
     const [at, why] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
     this.nextRecheckAt = at;

@@ -50,12 +50,13 @@ function entries(ws: WorkingSet): FailCountEntry[] {
 }
 
 /** Epoch ms when the next fail count with a failure-timeout stops counting, if any. */
-export function nextFailureExpiryMs(ws: WorkingSet): number | undefined {
+export function nextFailureExpiryMs(ws: WorkingSet, afterMs = 0): number | undefined {
   let next: number | undefined;
   for (const e of entries(ws)) {
     if (e.failureTimeoutMs <= 0 || e.lastFailure <= 0) continue;
     // The scheduler discounts a count once now > last-failure + failure-timeout (whole seconds).
     const at = (e.lastFailure + Math.floor(e.failureTimeoutMs / 1000) + 1) * 1000;
+    if (at <= afterMs) continue;
     if (next === undefined || at < next) next = at;
   }
   return next;
