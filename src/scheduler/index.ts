@@ -45,9 +45,10 @@ function applyTickets(ws: WorkingSet): void {
     const t = ws.tickets.get(dep.ticket);
     const ok = t !== undefined && t.granted && !t.standby;
     if (ok) continue;
-    if (dep.role === 'Promoted') continue; // handled when promoting
-    if (dep.lossPolicy === 'freeze' && t?.granted !== true && dep.rsc.runningOn.length > 0) continue;
     if (dep.lossPolicy === 'fence' && t !== undefined && !t.granted) fenceTicketHolders(ws, dep.rsc, dep.role);
+    // For the promoted role, only loss-policy=stop stops the whole resource; the rest is decided when promoting.
+    if (dep.role === 'Promoted' && dep.lossPolicy !== 'stop') continue;
+    if (dep.lossPolicy === 'freeze' && t?.granted !== true && dep.rsc.runningOn.length > 0) continue;
     for (const r of descendants(dep.rsc)) {
       for (const id of r.allowed.keys()) r.allowed.set(id, -1_000_000);
     }

@@ -178,7 +178,13 @@ function mergePromotionPreferences(ws: WorkingSet, clone: Resource): void {
   for (const dep of ws.ticketDeps) {
     if (dep.rsc !== clone || dep.role !== 'Promoted') continue;
     const t = ws.tickets.get(dep.ticket);
-    if (!t || !t.granted || t.standby) for (const id of work.keys()) work.set(id, -INFINITY);
+    if (t && t.granted && !t.standby) continue;
+    // Freeze keeps the promoted instances where they are; nothing new is promoted.
+    const freeze = dep.lossPolicy === 'freeze' && t?.granted !== true;
+    for (const id of work.keys()) {
+      if (freeze && clone.children.some((i) => i.role === 'Promoted' && i.runningOn.some((n) => n.id === id))) continue;
+      work.set(id, -INFINITY);
+    }
   }
   for (const inst of clone.children) {
     const node = instanceAssigned(inst);
