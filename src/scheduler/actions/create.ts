@@ -20,9 +20,11 @@ export function runnableOn(ws: WorkingSet, r: Resource, task: string, node: Node
   if (node.pending) return { runnable: false };
   const needsNothing = task === 'stop' || task === 'demote' || r.requires === 'nothing' || task === 'migrate_to';
   if (needsNothing) return { runnable: true };
-  if (!ws.haveQuorum && ws.options.noQuorumPolicy === 'stop') return { runnable: false, reason: 'no quorum' };
+  // Only a start says why quorum blocks it; what follows the start is blocked by the start.
+  const why = (text: string) => (task === 'start' ? { runnable: false, reason: text } : { runnable: false });
+  if (!ws.haveQuorum && ws.options.noQuorumPolicy === 'stop') return why('no quorum');
   if (!ws.haveQuorum && ws.options.noQuorumPolicy === 'freeze') {
-    if (r.runningOn.length === 0 || rank[norm(r, r.nextRole)] > rank[norm(r, r.role)]) return { runnable: false, reason: 'quorum freeze' };
+    if (r.runningOn.length === 0 || rank[norm(r, r.nextRole)] > rank[norm(r, r.role)]) return why('quorum freeze');
   }
   return { runnable: true };
 }
