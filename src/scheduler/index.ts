@@ -89,6 +89,26 @@ function createFencing(ws: WorkingSet, graph: ActionGraph): Action[] {
   return fences;
 }
 
+/**
+ * Devices that provide unfencing (fence_scsi, fence_mpath) need every node unfenced ("Fence (on)")
+ * before anything that requires unfencing runs there; a node records it in #node-unfenced.
+ */
+function createUnfencing(ws: WorkingSet, graph: ActionGraph): Action[] {
+  if (!ws.options.stonithEnabled) return [];
+  const devices = ws.resources.flatMap((top) => [...descendants(top)]).filter((r) => r.kind === 'primitive' && r.agent?.class === 'stonith' && r.meta.get('provides') === 'unfencing');
+  const device = devices[0];
+  if (!device) return [];
+  const out: Action[] = [];
+  for (const node of ws.nodes) {
+    if (node.kind !== 'member' || !node.online || node.unclean || node.attrs.has('#node-unfenced')) continue;
+    const a = graph.create({ task: 'stonith', key: `stonith-${node.name}-on`, node, optional: false, reason: `required by ${device.id} monitor` });
+    a.fenceTarget = node;
+    a.fenceType = 'on';
+    out.push(a);
+  }
+  return out;
+}
+
 export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): ScheduleResult {
   const ws = unpackCib(cib, now);
   if (opts.scores) ws.scoreLog = [];
@@ -107,14 +127,19 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
     for (const r of descendants(top)) if (r.kind === 'primitive') createPrimitiveActions(graph, r);
   }
   const fences = createFencing(ws, graph);
+  const unfences = createUnfencing(ws, graph);
   createImplicitOrders(graph);
   createConstraintOrders(graph);
   fences.push(...createBundleOrders(graph));
   createFencingOrders(graph, fences);
+  for (const u of unfences) {
+    for (const a of graph.actions) if (a.task === 'start' && a.node === u.fenceTarget && a.rsc && a.rsc.requires !== 'nothing') graph.order(u, a, { runnableLeft: true });
+  }
   propagate(graph);
   cancelBlockedMigrations(graph);
   orderMigrations(graph);
   propagate(graph);
+  fences.push(...unfences);
   const summary = transitionSummary(ws, graph, fences);
   return { ws, graph, fences, summary, scores: ws.scoreLog ?? [] };
 }
