@@ -1,0 +1,359 @@
+// npm run bench:failover -- --runs N [--json] [--scenarios node-crash,process-kill,etcd-leader]
+//                           [--idle-seconds 10] [--out bench/failover-results.json] [--md bench/failover.md]
+//
+// A 3-node lab (src/lab): an etcd member and tandemd per host, a CIB with a VIP
+// (ocf:heartbeat:IPaddr2, 1 s monitor) that goes where a responder runs and the responder as a
+// clone of a `process` resource on port 7000. From the client namespace a prober connects to
+// VIP:7000 every 20 ms; an auditor samples every 20 ms which hosts hold the VIP.
+//
+//   node-crash    crash the host holding the VIP (link down, then SIGKILL of everything on it,
+//                 tandemd and its etcd member included); downtime = last answer before the crash
+//                 to the first answer from another host.
+//   process-kill  SIGKILL the responder on the VIP's host; downtime = last answer before the kill
+//                 to the first answer from a new responder process.
+//   etcd-leader   crash the host of the etcd leader while a client writes every 10 ms (100 ms
+//                 deadline per write, next member on failure); gap = last acknowledged write
+//                 before the crash to the first after.
+//
+// Prints one JSON line per scenario: {"scenario","runs","downtime_ms":{min,p50,max},"overlap_windows"}.
+// Writes every run's figures to --out and the table to --md. Needs root, etcd-server, resource-agents.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { downtime, overlapWindows, stats, writeGap, type ProbeRecord } from '../src/lab/analysis.ts';
+import { labCib } from '../src/lab/cib.ts';
+import { AuditorProcess, EtcdWriter, Prober } from '../src/lab/client.ts';
+import { crash, down, etcdLeader, hostProcesses, labPrerequisites, restart, startTandemdAll, up, waitEtcdHealthy } from '../src/lab/lab.ts';
+import { signalVerified, sleep } from '../src/lab/procs.ts';
+import { readState, runDir, updateState, type LabState } from '../src/lab/state.ts';
+import { REPO_ROOT, tandemdAvailable } from '../src/lab/tandemd.ts';
+
+type Scenario = 'node-crash' | 'process-kill' | 'etcd-leader';
+const ALL: Scenario[] = ['node-crash', 'process-kill', 'etcd-leader'];
+
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt?: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const runs = Math.max(1, Math.min(Number(opt('runs', '10')), 100));
+const json = argv.includes('--json');
+const scenarios = (opt('scenarios', ALL.join(',')) ?? '').split(',').filter(Boolean) as Scenario[];
+const idleSeconds = Math.min(Number(opt('idle-seconds', '10')), 120);
+const outFile = opt('out', join(REPO_ROOT, 'bench', 'failover-results.json'))!;
+const mdFile = opt('md', join(REPO_ROOT, 'bench', 'failover.md'))!;
+const RECOVERY_TIMEOUT_MS = 15_000;
+const STABLE_TIMEOUT_MS = Number(process.env.BENCH_STABLE_TIMEOUT_MS ?? 90_000);
+
+for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s} (known: ${ALL.join(', ')})`);
+const log = (line: string) => process.stderr.write(`[bench:failover] ${line}\n`);
+
+interface RunResult {
+  scenario: Scenario;
+  run: number;
+  at: number;
+  target: string;
+  downtimeMs?: number;
+  from?: string;
+  to?: string;
+  overlapWindows: number;
+  note?: string;
+}
+
+interface Idle {
+  node: string;
+  tandemdCpuPct: number;
+  tandemdChildrenCpuPct: number;
+  tandemdRssMiB: number;
+  etcdCpuPct: number;
+  etcdRssMiB: number;
+}
+
+const CLK_TCK = 100;
+
+function cpuTicks(pid: number): { own: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields 14-17 (utime stime cutime cstime) are f[11..14]
+  return { own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+}
+
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : NaN;
+}
+
+async function measureIdle(s: LabState, seconds: number): Promise<Idle[]> {
+  const procs = s.hosts.map((h) => ({ node: h.name, tandemd: h.services.tandemd!.proc!.pid, etcd: h.services.etcd!.proc!.pid }));
+  const t0 = performance.now();
+  const a = procs.map((p) => ({ t: cpuTicks(p.tandemd), e: cpuTicks(p.etcd) }));
+  await sleep(seconds * 1000);
+  const dt = (performance.now() - t0) / 1000;
+  return procs.map((p, i) => {
+    const t = cpuTicks(p.tandemd);
+    const e = cpuTicks(p.etcd);
+    const pct = (d: number) => Math.round((d / CLK_TCK / dt) * 1000) / 10;
+    return {
+      node: p.node,
+      tandemdCpuPct: pct(t.own - a[i]!.t.own),
+      tandemdChildrenCpuPct: pct(t.children - a[i]!.t.children),
+      tandemdRssMiB: rssMiB(p.tandemd),
+      etcdCpuPct: pct(e.own - a[i]!.e.own),
+      etcdRssMiB: rssMiB(p.etcd),
+    };
+  });
+}
+
+class Bench {
+  auditor!: AuditorProcess;
+  prober!: Prober;
+  constructor(public s: LabState) {}
+
+  get vip(): string {
+    return this.s.vips[0]!;
+  }
+
+  start(totalMs: number): Promise<void> {
+    this.auditor = new AuditorProcess(this.s, { watch: ['responder=responder\\.mjs'], maxDurationMs: totalMs });
+    this.prober = new Prober(this.s, { durationMs: totalMs, maxCount: Math.ceil(totalMs / 20) + 10, timeoutMs: 200 });
+    return this.auditor.ready;
+  }
+
+  /** Every powered host runs a responder, exactly one holds the VIP, and the VIP answers. */
+  async waitStable(timeoutMs = STABLE_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const on = readState(this.s.run).hosts.filter((h) => h.power === 'on').map((h) => h.name);
+    for (;;) {
+      const l = this.auditor.latest();
+      const recent = this.prober.records.slice(-5);
+      if (
+        l &&
+        l.held[this.vip]!.length === 1 &&
+        on.every((h) => l.held.responder!.includes(h)) &&
+        recent.length === 5 &&
+        recent.every((r) => r.ok && r.h === l.held[this.vip]![0])
+      ) {
+        return l.held[this.vip]![0]!;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`cluster not stable after ${timeoutMs} ms: vip on [${l?.held[this.vip]}], responders on [${l?.held.responder}], last probes ${JSON.stringify(recent.slice(-2))}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  async settle(): Promise<string> {
+    await this.waitStable();
+    await sleep(2000);
+    return this.waitStable();
+  }
+
+  overlapsBetween(from: number, to: number): number {
+    return overlapWindows(this.auditor.samples, [this.vip]).filter((w) => w.to >= from && w.from <= to).length;
+  }
+
+  async nodeCrash(i: number): Promise<RunResult> {
+    const holder = await this.settle();
+    const t0 = performance.timeOrigin + performance.now();
+    const { at } = await crash(this.s.run, holder);
+    const back = await this.prober.waitFor((r) => !!r.ok && r.h !== holder && r.s > at, RECOVERY_TIMEOUT_MS);
+    await sleep(500);
+    const d = downtime(this.prober.records, at, 'host');
+    const res: RunResult = {
+      scenario: 'node-crash', run: i, at, target: holder, downtimeMs: back ? d.downtimeMs : undefined, from: d.hostBefore, to: d.hostAfter,
+      overlapWindows: this.overlapsBetween(t0, performance.timeOrigin + performance.now()),
+      ...(back ? {} : { note: `no answer from another host within ${RECOVERY_TIMEOUT_MS} ms` }),
+    };
+    await restart(this.s.run, holder);
+    return res;
+  }
+
+  async processKill(i: number): Promise<RunResult> {
+    const holder = await this.settle();
+    const h = readState(this.s.run).hosts.find((x) => x.name === holder)!;
+    const victim = hostProcesses(h).find((p) => p.cmdline.some((a) => a.endsWith('responder.mjs')) && p.cmdline[0] !== '/bin/sh' && p.cmdline[0] !== 'sh');
+    if (!victim) throw new Error(`no responder process on ${holder}`);
+    const t0 = performance.timeOrigin + performance.now();
+    const before = this.prober.records.filter((r) => r.ok).slice(-1)[0]!;
+    const at = performance.timeOrigin + performance.now();
+    signalVerified(victim, 'SIGKILL');
+    const back = await this.prober.waitFor((r) => !!r.ok && r.s > at && (r.h !== before.h || r.p !== before.p), RECOVERY_TIMEOUT_MS);
+    await sleep(500);
+    const d = downtime(this.prober.records, at, 'pid');
+    return {
+      scenario: 'process-kill', run: i, at, target: `${holder} pid ${victim.pid}`, downtimeMs: back ? d.downtimeMs : undefined,
+      from: `${d.hostBefore}/${d.pidBefore}`, to: `${d.hostAfter}/${d.pidAfter}`,
+      overlapWindows: this.overlapsBetween(t0, performance.timeOrigin + performance.now()),
+      ...(back ? {} : { note: `no answer from a new responder within ${RECOVERY_TIMEOUT_MS} ms` }),
+    };
+  }
+
+  async etcdLeaderCrash(i: number): Promise<RunResult> {
+    await this.settle();
+    const leader = etcdLeader(readState(this.s.run));
+    if (!leader) throw new Error('etcd has no leader');
+    const t0 = performance.timeOrigin + performance.now();
+    const writer = new EtcdWriter(readState(this.s.run), { intervalMs: 10, deadlineMs: 100, durationMs: 10_000 });
+    await sleep(1000);
+    const { at } = await crash(this.s.run, leader);
+    await sleep(3000);
+    const records = await writer.stop();
+    const g = writeGap(records, at);
+    const res: RunResult = {
+      scenario: 'etcd-leader', run: i, at, target: leader, downtimeMs: g.gapMs,
+      overlapWindows: this.overlapsBetween(t0, performance.timeOrigin + performance.now()),
+      ...(g.gapMs === undefined ? { note: 'writes did not resume' } : {}),
+    };
+    await restart(this.s.run, leader);
+    await waitEtcdHealthy(readState(this.s.run), 30_000);
+    return res;
+  }
+}
+
+function markdown(summary: Record<string, unknown>[], idle: Idle[], meta: Record<string, unknown>): string {
+  const row = (x: any) => {
+    const d = x.downtime_ms;
+    return `| ${x.scenario} | ${x.runs} | ${d ? `${d.min}` : '–'} | ${d ? `**${d.p50}**` : '–'} | ${d ? `${d.max}` : '–'} | ${x.failed} | ${x.overlap_windows} |`;
+  };
+  const idleRows = idle.map((i) => `| ${i.node} | ${i.tandemdCpuPct} % | ${i.tandemdChildrenCpuPct} % | ${i.tandemdRssMiB} MiB | ${i.etcdCpuPct} % | ${i.etcdRssMiB} MiB |`);
+  return `# Failover benchmark (3-node network-namespace lab)
+
+Recorded by \`${meta.command}\` on ${meta.date} (${meta.machine}).
+Lab: 3 hosts (own network, mount, UTS and PID namespaces), one etcd 3.4 member each (heartbeat
+${meta.etcdHeartbeatMs} ms, election ${meta.etcdElectionMs} ms, --pre-vote), tandemd on each host with the etcd store, and a
+client namespace. CIB: VIP \`ocf:heartbeat:IPaddr2\` with a 1 s monitor, colocated with a clone of a
+\`process\` resource (a TCP responder on port 7000, \`src/lab/responder.mjs\`). The client connects to
+VIP:7000 every 20 ms (200 ms connect timeout); an auditor samples every 20 ms which hosts hold the VIP.
+
+| scenario | runs | min ms | p50 ms | max ms | runs without recovery | overlap windows |
+|---|---|---|---|---|---|---|
+${summary.map(row).join('\n')}
+
+- **node-crash**: the host holding the VIP is crashed — its link set down, then everything on it
+  (tandemd, its etcd member, the responder) SIGKILLed. Downtime = last answer before the crash to the
+  first answer from another host.
+- **process-kill**: the responder on the VIP's host is SIGKILLed. Downtime = last answer before the
+  kill to the first answer from a new responder process.
+- **etcd-leader**: the host of the etcd leader is crashed while a client in the client namespace
+  writes every 10 ms (100 ms deadline per write, next member on failure). Figure = last acknowledged
+  write before the crash to the first after.
+- **overlap windows**: stretches of consecutive auditor samples in which two hosts held the VIP (a
+  crashed host, whose link is down, holds nothing).
+
+## Beside Pacemaker 2.1.5 + Corosync 3.1.7 on this machine (issue 3)
+
+| scenario | Pacemaker, defaults | Pacemaker, tuned | Tandem p50 (this run) |
+|---|---|---|---|
+| node crash → VIP answers from another node | 8.9 s (8.1–9.1 s) | 3.4 s with token 1000 ms (2.3–4.0 s) | ${fmt(summary, 'node-crash')} |
+| process killed → answers again | 6.9 s (10 s monitor) | 0.98 s (1 s monitor) | ${fmt(summary, 'process-kill')} |
+| idle node | 0.8 % of a core, 200 MB RSS | | see below |
+
+Targets of issue 3: node crash p50 < 1,000 ms and max < 2,000 ms with no overlap; process p50 < 300 ms;
+tandemd idle < 1 % of a core and < 100 MB RSS per node.
+
+## Idle cost per node (${meta.idleSeconds} s, cluster stable, VIP monitor every 1 s)
+
+| node | tandemd CPU | its agents (children) CPU | tandemd RSS | etcd CPU | etcd RSS |
+|---|---|---|---|---|---|
+${idleRows.join('\n')}
+
+CPU is % of one core; the machine has 2 cores shared with other work, so figures are upper bounds.
+Every run's figures are in \`bench/failover-results.json\`.
+`;
+}
+
+function fmt(summary: Record<string, any>[], sc: string): string {
+  const x = summary.find((y) => y.scenario === sc);
+  return x?.downtime_ms ? `${(x.downtime_ms.p50 / 1000).toFixed(2)} s (${(x.downtime_ms.min / 1000).toFixed(2)}–${(x.downtime_ms.max / 1000).toFixed(2)} s)` : 'not measured';
+}
+
+async function main(): Promise<number> {
+  const why = labPrerequisites() ?? (tandemdAvailable() ? undefined : 'bin/tandemd.mjs is missing');
+  if (why) {
+    log(`cannot run: ${why}`);
+    return 2;
+  }
+  const t0 = Date.now();
+  const s0 = await up({ hosts: 3, owner: 'self', log });
+  const R = s0.run;
+  let bench: Bench | undefined;
+  const onSignal = () => {
+    log('interrupted: tearing the lab down');
+    void down(R).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const cibFile = join(runDir(R), 'cib.xml');
+    writeFileSync(cibFile, labCib(s0));
+    await updateState(R, (s) => {
+      s.cibFile = cibFile;
+    });
+    await startTandemdAll(R, {});
+    const s = readState(R);
+    bench = new Bench(s);
+    const perRunMs = 45_000;
+    await bench.start(Math.min(60 * 60_000, 120_000 + idleSeconds * 1000 + runs * scenarios.length * perRunMs));
+    log(`run ${R}: tandemd started; waiting for the cluster to settle`);
+    const holder = await bench.settle();
+    log(`stable: VIP on ${holder}`);
+    const idle = await measureIdle(readState(R), idleSeconds);
+    log(`idle: ${JSON.stringify(idle)}`);
+
+    const results: RunResult[] = [];
+    const summary: Record<string, unknown>[] = [];
+    for (const sc of scenarios) {
+      const mine: RunResult[] = [];
+      for (let i = 1; i <= runs; i++) {
+        const r = sc === 'node-crash' ? await bench.nodeCrash(i) : sc === 'process-kill' ? await bench.processKill(i) : await bench.etcdLeaderCrash(i);
+        log(`${sc} #${i}: ${r.downtimeMs ?? 'no recovery'} ms (${r.target}${r.to ? ` → ${r.to}` : ''}), overlap windows ${r.overlapWindows}${r.note ? `, ${r.note}` : ''}`);
+        mine.push(r);
+        results.push(r);
+      }
+      const st = stats(mine.filter((r) => r.downtimeMs !== undefined).map((r) => r.downtimeMs!));
+      const line = {
+        scenario: sc,
+        runs,
+        downtime_ms: st ? { min: st.min, p50: st.p50, max: st.max } : null,
+        overlap_windows: mine.reduce((a, r) => a + r.overlapWindows, 0),
+        failed: mine.filter((r) => r.downtimeMs === undefined).length,
+      };
+      summary.push(line);
+      if (json) process.stdout.write(JSON.stringify(line) + '\n');
+      else log(JSON.stringify(line));
+    }
+    const samples = await bench.auditor.stop();
+    const probes: ProbeRecord[] = await bench.prober.stop();
+    const meta = {
+      command: `npm run bench:failover -- ${argv.join(' ')}`.trim(),
+      date: new Date().toISOString(),
+      machine: `${(await import('node:os')).cpus().length} cores, Node ${process.version}`,
+      etcdHeartbeatMs: s.etcd.heartbeatMs,
+      etcdElectionMs: s.etcd.electionMs,
+      idleSeconds,
+      wallSeconds: Math.round((Date.now() - t0) / 1000),
+      auditorSamples: samples.length,
+      probes: probes.length,
+      overlapWindowsWholeBench: overlapWindows(samples, [s.vips[0]!]).length,
+    };
+    writeFileSync(outFile, JSON.stringify({ meta, summary, idle, runs: results }, null, 2) + '\n');
+    writeFileSync(mdFile, markdown(summary, idle, meta));
+    log(`wrote ${outFile} and ${mdFile} (${meta.wallSeconds} s)`);
+    return 0;
+  } finally {
+    if (bench) {
+      await bench.auditor?.stop();
+      await bench.prober?.stop();
+    }
+    if (!argv.includes('--keep')) await down(R);
+    else log(`--keep: lab run ${R} left up (npm run lab -- down --run ${R})`);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    log(`failed: ${(e as Error).stack ?? e}`);
+    process.exit(1);
+  },
+);
