@@ -59,8 +59,13 @@ export function normalizeRole(role: string | undefined, where: XmlElement): Role
   }
 }
 
+const SCORE = /^\s*([+-]?\d+|[+-]?INFINITY|red|yellow|green)\s*$/i;
+const RESOURCE_CLASSES = ['ocf', 'lsb', 'heartbeat', 'stonith', 'upstart', 'service', 'systemd', 'nagios', 'process'];
+
 class Parser {
   private readonly byId = new Map<string, XmlElement>();
+  /** Ids a constraint may name (filled once resources, templates and tags are read). */
+  private readonly constrainable = new Set<string>();
 
   constructor(private readonly root: XmlElement, private readonly source: string) {
     this.indexIds(root);
@@ -90,6 +95,24 @@ class Parser {
     const v = el.attrs[attr];
     if (v === undefined || v === '') this.fail(el, `missing required attribute '${attr}'`);
     return v;
+  }
+
+  /** A score attribute must be an integer, INFINITY, +INFINITY, -INFINITY (or a health colour). */
+  score(el: XmlElement, attr: string): string | undefined {
+    const v = el.attrs[attr];
+    if (v !== undefined && !SCORE.test(v)) this.fail(el, `${attr} '${v}' is not a score (an integer, INFINITY or -INFINITY)`);
+    return v;
+  }
+
+  /** A constraint's reference to a resource must name one that exists. */
+  resourceRef(el: XmlElement, attr: string, id: string | undefined): void {
+    if (id !== undefined && !this.constrainable.has(id)) this.fail(el, `${attr} '${id}' names no resource, template or tag`);
+  }
+
+  oneOf<T extends string>(el: XmlElement, attr: string, allowed: readonly T[]): T | undefined {
+    const v = el.attrs[attr];
+    if (v !== undefined && !(allowed as readonly string[]).includes(v)) this.fail(el, `${attr} must be ${allowed.join(', ')}; not '${v}'`);
+    return v as T | undefined;
   }
 
   /** Follows id-ref to the referenced element of the same kind. */
@@ -129,16 +152,30 @@ class Parser {
     const templateById = new Map(templates.map((t) => [t.id, t]));
     const rscDefaultsEl = firstChild(el, 'rsc_defaults');
     const opDefaultsEl = firstChild(el, 'op_defaults');
+    const crmConfig = childrenNamed(crmConfigEl, 'cluster_property_set').map((s) => this.attributeSet(s));
+    const nodes = childrenNamed(nodesEl, 'node').map((n) => this.node(n));
+    const resources = resourcesEl.children.filter((c) => c.name !== 'template').map((c) => this.resource(c, templateById));
+    const tags = this.tags(firstChild(el, 'tags'));
+    // What constraints may name: resources at any level, templates and tags.
+    const collect = (r: ResourceConfig): void => {
+      this.constrainable.add(r.id);
+      if (r.kind === 'group') r.children.forEach(collect);
+      else if (r.kind === 'clone') collect(r.child);
+      else if (r.kind === 'bundle' && r.child) collect(r.child);
+    };
+    resources.forEach(collect);
+    for (const t of templates) this.constrainable.add(t.id);
+    for (const t of tags) this.constrainable.add(t.id);
     return {
-      crmConfig: childrenNamed(crmConfigEl, 'cluster_property_set').map((s) => this.attributeSet(s)),
-      nodes: childrenNamed(nodesEl, 'node').map((n) => this.node(n)),
+      crmConfig,
+      nodes,
       templates,
-      resources: resourcesEl.children.filter((c) => c.name !== 'template').map((c) => this.resource(c, templateById)),
+      resources,
       constraints: constraintsEl.children.map((c) => this.constraint(c)),
       rscDefaults: rscDefaultsEl ? childrenNamed(rscDefaultsEl, 'meta_attributes').map((s) => this.attributeSet(s)) : [],
       opDefaults: opDefaultsEl ? childrenNamed(opDefaultsEl, 'meta_attributes').map((s) => this.attributeSet(s)) : [],
       fencingTopology: this.fencingTopology(firstChild(el, 'fencing-topology')),
-      tags: this.tags(firstChild(el, 'tags')),
+      tags,
       ...verbatimSections(el),
     };
   }
@@ -169,7 +206,7 @@ class Parser {
     if (booleanOp !== 'and' && booleanOp !== 'or') this.fail(el, `boolean-op must be 'and' or 'or', not '${booleanOp}'`);
     const rule: Rule = { kind: 'rule', id: el.attrs.id ?? '', booleanOp, expressions: [] };
     if (raw.attrs['id-ref'] !== undefined) rule.idRef = raw.attrs['id-ref'];
-    if (el.attrs.score !== undefined) rule.score = el.attrs.score;
+    if (this.score(el, 'score') !== undefined) rule.score = el.attrs.score!;
     if (el.attrs['score-attribute'] !== undefined) rule.scoreAttribute = el.attrs['score-attribute'];
     const role = normalizeRole(el.attrs.role, el);
     if (role) rule.role = role;
@@ -283,6 +320,7 @@ class Parser {
     const cls = el.attrs.class ?? base?.class;
     const type = el.attrs.type ?? base?.type;
     if (!cls) this.fail(el, "missing required attribute 'class'");
+    if (!RESOURCE_CLASSES.includes(cls)) this.fail(el, `unknown resource class '${cls}' (expected ${RESOURCE_CLASSES.join(', ')})`);
     if (!type) this.fail(el, "missing required attribute 'type'");
     const provider = el.attrs.provider ?? base?.provider;
     if (cls === 'ocf' && !provider) this.fail(el, "class 'ocf' needs a 'provider'");
@@ -387,7 +425,15 @@ class Parser {
   resourceSets(el: XmlElement): ResourceSet[] {
     return childrenNamed(el, 'resource_set').map((raw) => {
       const s = this.deref(raw);
-      const set: ResourceSet = { id: s.attrs.id ?? '', resources: childrenNamed(s, 'resource_ref').map((r) => this.req(r, 'id')) };
+      const set: ResourceSet = {
+        id: s.attrs.id ?? '',
+        resources: childrenNamed(s, 'resource_ref').map((r) => {
+          const id = this.req(r, 'id');
+          this.resourceRef(r, 'resource_ref', id);
+          return id;
+        }),
+      };
+      this.score(s, 'score');
       if (raw.attrs['id-ref'] !== undefined) set.idRef = raw.attrs['id-ref'];
       if (s.attrs.sequential !== undefined) set.sequential = isTrue(s.attrs.sequential);
       if (s.attrs['require-all'] !== undefined) set.requireAll = isTrue(s.attrs['require-all']);
@@ -407,6 +453,8 @@ class Parser {
     switch (el.name) {
       case 'rsc_location': {
         const c: LocationConstraint = { kind: 'location', id, sets: this.resourceSets(el), rules: childrenNamed(el, 'rule').map((r) => this.rule(r)) };
+        this.resourceRef(el, 'rsc', a.rsc);
+        this.score(el, 'score');
         if (a.rsc !== undefined) c.rsc = a.rsc;
         if (a['rsc-pattern'] !== undefined) c.rscPattern = a['rsc-pattern'];
         if (a.node !== undefined) c.node = a.node;
@@ -423,6 +471,9 @@ class Parser {
         return c;
       }
       case 'rsc_colocation': {
+        this.resourceRef(el, 'rsc', a.rsc);
+        this.resourceRef(el, 'with-rsc', a['with-rsc']);
+        this.score(el, 'score');
         const c: ColocationConstraint = { kind: 'colocation', id, score: a.score ?? a['score-attribute'] ?? '0', sets: this.resourceSets(el) };
         if (a.rsc !== undefined) c.rsc = a.rsc;
         if (a['with-rsc'] !== undefined) c.withRsc = a['with-rsc'];
@@ -439,6 +490,9 @@ class Parser {
         return c;
       }
       case 'rsc_order': {
+        this.resourceRef(el, 'first', a.first);
+        this.resourceRef(el, 'then', a.then);
+        this.score(el, 'score');
         const c: OrderConstraint = { kind: 'order', id, sets: this.resourceSets(el) };
         if (a.first !== undefined) c.first = a.first;
         if (a.then !== undefined) c.then = a.then;
@@ -454,6 +508,8 @@ class Parser {
         return c;
       }
       case 'rsc_ticket': {
+        this.resourceRef(el, 'rsc', a.rsc);
+        this.oneOf(el, 'loss-policy', ['stop', 'demote', 'fence', 'freeze']);
         const c: TicketConstraint = { kind: 'ticket', id, ticket: this.req(el, 'ticket'), sets: this.resourceSets(el) };
         if (a.rsc !== undefined) c.rsc = a.rsc;
         const role = normalizeRole(a['rsc-role'], el);
@@ -576,5 +632,11 @@ export function isTrue(v: string | undefined): boolean {
 }
 
 export function parseCibElement(root: XmlElement, source = 'CIB'): Cib {
-  return new Parser(root, source).cib();
+  try {
+    return new Parser(root, source).cib();
+  } catch (err) {
+    // Helpers outside the parser (normalizeRole) do not know the source: every message names it.
+    if (err instanceof CibError && !err.message.startsWith(`${source}: `)) throw new CibError(`${source}: ${err.message}`);
+    throw err;
+  }
 }

@@ -24,7 +24,9 @@ export function parseXml(text: string, source = 'input'): XmlElement {
   let root: XmlElement | undefined;
   let failure: Error | undefined;
   parser.on('error', (err) => {
-    failure ??= new CibError(`${source}: malformed XML: ${err.message}`);
+    // Name the element being read when it went wrong (a truncated file leaves it unclosed).
+    const open = stack[stack.length - 1];
+    failure ??= new CibError(`${source}: malformed XML: ${err.message}${open ? ` (inside ${describeElement(open)})` : ''}`);
   });
   parser.on('opentag', (tag) => {
     const el: XmlElement = { name: tag.name, attrs: {}, children: [], line: parser.line };
