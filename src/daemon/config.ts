@@ -244,7 +244,7 @@ export function loadConfig(opts: LoadOptions = {}): TandemdConfig {
       opts.validateTiming(timing);
     } catch (err) {
       const msg = (err as Error).message;
-      const m = /\b([a-z][A-Za-z]+Ms)\b/.exec(msg);
+      const m = /unknown timing setting '([^']+)'/.exec(msg) ?? /\b([a-z][A-Za-z]+Ms)\b/.exec(msg);
       throw new ConfigError(m ? `timing.${m[1]}` : 'timing', msg);
     }
   }
