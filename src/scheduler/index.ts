@@ -16,6 +16,7 @@ import { createConstraintOrders, createFencingOrders, createImplicitOrders } fro
 import { transitionSummary } from './actions/summary.ts';
 import { createBundleOrders } from './actions/bundle.ts';
 import { checkDefinitions } from './digests.ts';
+import { applyNodeHealth } from './placement/health.ts';
 
 export interface ScheduleOptions {
   /** Record allocation and promotion scores (crm_simulate --show-scores). */
@@ -114,6 +115,7 @@ export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): Sch
   if (opts.scores) ws.scoreLog = [];
   unpackConstraints(ws);
   computeInitialScores(ws);
+  applyNodeHealth(ws);
   initCapacity(ws);
   applyTargetRoles(ws);
   applyTickets(ws);
