@@ -1,22 +1,29 @@
 // The `tandem` command line. Each command lives in src/cli/commands/<name>.ts and exports a
 // `register<Name>(program)` function that adds its subcommand to the commander program; adding a
-// command is one import and one line in `commands` below, e.g.
+// command is one line in `commands` below, e.g.
 //
-//   import { registerDemo } from './commands/demo.ts';
-//   const commands = [registerSimulate, registerDemo];
+//   demo: async () => (await import('./commands/demo.ts')).registerDemo,
+//
+// Modules are loaded lazily: `tandem simulate ...` loads only the simulate command (a command that
+// pulls in etcd or HTTP clients costs every other command a second of start-up otherwise); help and
+// unknown commands load them all.
 //
 // Commands report bad input by throwing CliError (or CibError from the CIB parser): main prints
 // its message as one line on stderr and exits 1. Anything else is an internal error: one line too,
 // with the stack only when TANDEM_DEBUG is set.
 import { Command, CommanderError } from 'commander';
 import { errorLine } from './errors.ts';
-import { registerSimulate } from './commands/simulate.ts';
-import { registerDemo } from './commands/demo.ts';
 
-/** Every command's registration function: one line per command. */
-const commands: ((program: Command) => void)[] = [registerSimulate, registerDemo];
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
+/** Every command: its name and how to load its registration function. One line per command. */
+const commands: Record<string, () => Promise<Register>> = {
+  simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,
+  demo: async () => (await import('./commands/demo.ts')).registerDemo,
+};
+
+/** The program with the named command registered (all commands when `only` is not one of them). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command();
   program
     .name('tandem')
@@ -24,15 +31,16 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ outputError: (str, write) => write(str.split('\n').filter(Boolean)[0] + '\n') });
-  for (const register of commands) register(program);
+  const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : Object.keys(commands);
+  for (const name of names) (await commands[name]!())(program);
   return program;
 }
 
 /** Runs the CLI; sets process.exitCode instead of exiting so that pending output is flushed. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   let code = 0;
   try {
+    const program = await buildProgram(argv[2]);
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
