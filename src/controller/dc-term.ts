@@ -103,6 +103,8 @@ export class DcTerm {
   private recheckTimer: NodeJS.Timeout | undefined;
   private nextRecheckAt: number | undefined;
   private readonly selfFenceTimers = new Map<string, NodeJS.Timeout>();
+  /** Lost nodes already recorded as stopped, with the deadline they were recorded for. */
+  private readonly markedStopped = new Map<string, number>();
   private pendingReasons: string[] = [];
   private planning = false;
   private dirty = false;
@@ -241,7 +243,11 @@ export class DcTerm {
       this.checkInheritance();
     }
     if (p.state === 'lost') {
-      if (p.selfFencedBy !== undefined) this.armSelfFenceTimer(p);
+      if (p.selfFencedBy !== undefined) {
+        this.armSelfFenceTimer(p);
+        // Deadline (almost) passed: the timer marks it stopped and plans once, with that known.
+        if (p.selfFencedBy - this.now() <= 2 * this.timing.debounceMs) return;
+      }
       const left = p.selfFencedBy !== undefined ? p.selfFencedBy - this.now() : undefined;
       const by = left === undefined ? '' : left > 0 ? ` (known stopped in ${left} ms, at its self-fencing deadline)` : ' (already past its self-fencing deadline)';
       this.trigger(`${p.name} was lost${by}`);
@@ -270,11 +276,13 @@ export class DcTerm {
 
   private onSelfFenceDeadline(name: string, at: number): void {
     if (this.stopped) return;
+    if (this.markedStopped.get(name) === at) return;
     // A fence action waiting on this deadline completes itself (see runFence); otherwise re-plan.
     const tr = this.transition;
     if (tr && [...tr.deadlineWaits.keys()].some((id) => tr.actions[id]?.fence?.target === name)) return;
     const peer = this.deps.view.peer(name);
     if (!peer || peer.state !== 'lost') return;
+    this.markedStopped.set(name, at);
     void this.markStopped(name, at, undefined, 'self-fence deadline passed').then(
       () => {
         this.log.decision(`${name} is known stopped: it passed its self-fencing deadline`);
@@ -812,7 +820,10 @@ export class DcTerm {
       return this.maybeFinish();
     }
     try {
-      await this.markStopped(target, by, undefined, 'self-fence deadline passed');
+      if (this.markedStopped.get(target) !== by) {
+        this.markedStopped.set(target, by);
+        await this.markStopped(target, by, undefined, 'self-fence deadline passed');
+      }
     } catch (err) {
       if (this.handleStoreError(err)) return;
     }

@@ -148,22 +148,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
     rmSync(stateRoot, { recursive: true, force: true });
   };
   try {
-    for (const [i, name] of NODES.entries()) {
-      const config = loadConfig({
-        env: {},
-        overrides: {
-          cluster: 'demo',
-          node: name,
-          nodeId: i + 1,
-          address: '127.0.0.1',
-          store: 'embedded',
-          apiPort: apiBase === 0 ? 0 : apiBase + i,
-          stateDir: join(stateRoot, name),
-          ...(i === 0 ? { cib: cibFile } : {}),
-        },
-      });
-      nodes.push(await startTandemd(config, { store, logger: logger.child({ node: name }), voters: NODES }));
-    }
+    // All three start together, as machines booting at once would.
+    const started = await Promise.all(
+      NODES.map((name, i) => {
+        const config = loadConfig({
+          env: {},
+          overrides: {
+            cluster: 'demo',
+            node: name,
+            nodeId: i + 1,
+            address: '127.0.0.1',
+            store: 'embedded',
+            apiPort: apiBase === 0 ? 0 : apiBase + i,
+            stateDir: join(stateRoot, name),
+            ...(i === 0 ? { cib: cibFile } : {}),
+          },
+        });
+        return startTandemd(config, { store, logger: logger.child({ node: name }), voters: NODES });
+      }),
+    );
+    nodes.push(...started);
     say(`${stamp()}  started tandemd n1, n2, n3; waiting for the resources to run`);
     const first = await waitFor(() => ask(port), 20_000, 'the responder answering');
     const upMs = Date.now() - t0;

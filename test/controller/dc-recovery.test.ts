@@ -65,7 +65,6 @@ test('a SIGKILLed process resource is running again on its node, measured', asyn
     process.kill(pid, 'SIGKILL');
     const done = await c.sink.waitFor((r) => c.sink.records.indexOf(r) >= before && /^(recovered|restarted|started) p /.test(r.msg), 10_000);
     const ms = Date.now() - t0;
-    console.log(c.sink.records.filter((r) => r.decision).map((r) => `${r.time % 100000} ${r.msg}`).join("\n"));
     const newPid = Number(readFileSync(pidFile, 'utf8'));
     assert.notEqual(newPid, pid, 'a new process runs');
     process.kill(newPid, 0); // throws if not alive
@@ -99,12 +98,35 @@ test('a lost node\'s resource starts elsewhere only after its self-fencing deadl
     assert.ok(start, 'start recorded');
     const startMs = start!.lastRun! * 1000;
     assert.ok(startMs >= Math.floor(deadline / 1000) * 1000, 'start ran after the deadline');
-    console.log(c.sink.records.filter((r) => r.decision).map((r) => `${r.time % 100000} ${r.msg}`).join("\n"), deadline % 100000);
     const decisionAt = c.sink.records.find((r) => /^n2 is known stopped/.test(r.msg) && r.time >= lostAt);
     assert.ok(decisionAt && decisionAt.time >= deadline, `known stopped at ${decisionAt?.time}, deadline ${deadline}`);
     console.log(`# node lost -> started elsewhere: ${moved.time - lostAt} ms (deadline at +${deadline - lostAt} ms): ${moved.msg}`);
     assert.ok(moved.time >= deadline);
     assert.ok(moved.time - deadline < 1000, `recovery ${moved.time - deadline} ms after the deadline`);
+  } finally {
+    await c.close();
+  }
+});
+
+test('with stonith enabled and no fence device, the fence action waits for the self-fencing deadline, then the resource moves', async () => {
+  const c = await setup(`<primitive id="d" class="ocf" provider="heartbeat" type="Dummy">
+      <operations><op id="d-mon" name="monitor" interval="1s" timeout="5s"/></operations></primitive>`,
+    { 'stonith-enabled': 'true' }, `<rsc_location id="pref" rsc="d" node="n2" score="100"/>`);
+  try {
+    c.controller.start();
+    await c.sink.waitFor((r) => /^started d on n2/.test(r.msg), 10_000);
+    await c.nodes[1]!.stop();
+    const lostAt = Date.now();
+    const deadline = c.view.lose('n2', 400);
+    const waiting = await c.sink.waitFor((r) => /^waiting \d+ ms for n2's self-fencing deadline: no fence device can fence it/.test(r.msg), 5_000);
+    const known = await c.sink.waitFor((r) => /^n2 is known stopped: it passed its self-fencing deadline/.test(r.msg), 5_000);
+    const moved = await c.sink.waitFor((r) => /^(moved|recovered|started) d .*n[13]/.test(r.msg) && r.time >= lostAt, 10_000);
+    assert.ok(waiting.time < deadline, 'waited in the transition');
+    assert.ok(known.time >= deadline, `known stopped ${known.time - deadline} ms after the deadline`);
+    const fencing = (await c.store.list(keys.targetFencingPrefix(c.cluster, 'n2'))).kvs;
+    assert.equal(fencing.length, 1, 'a self-fence record was written');
+    assert.match(fencing[0]!.value, /"result":"self-fenced"/);
+    console.log(`# stonith enabled, no device: ${moved.msg} (${moved.time - lostAt} ms after the loss, deadline +${deadline - lostAt} ms)`);
   } finally {
     await c.close();
   }
