@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { downtime, overlapWindows, stats, writeGap, type ProbeRecord } from '../src/lab/analysis.ts';
 import { labCib } from '../src/lab/cib.ts';
 import { AuditorProcess, EtcdWriter, Prober } from '../src/lab/client.ts';
-import { crash, down, etcdLeader, hostProcesses, labPrerequisites, restart, startTandemdAll, up, waitEtcdHealthy } from '../src/lab/lab.ts';
+import { crash, down, hostProcesses, labPrerequisites, restart, startTandemdAll, up, waitEtcdHealthy, waitEtcdLeader } from '../src/lab/lab.ts';
 import { signalVerified, sleep } from '../src/lab/procs.ts';
 import { readState, runDir, updateState, type LabState } from '../src/lab/state.ts';
 import { REPO_ROOT, tandemdAvailable } from '../src/lab/tandemd.ts';
@@ -190,15 +190,16 @@ class Bench {
 
   async etcdLeaderCrash(i: number): Promise<RunResult> {
     await this.settle();
-    const leader = etcdLeader(readState(this.s.run));
-    if (!leader) throw new Error('etcd has no leader');
+    const leader = await waitEtcdLeader(readState(this.s.run), 15_000);
     const t0 = performance.timeOrigin + performance.now();
-    const writer = new EtcdWriter(readState(this.s.run), { intervalMs: 10, deadlineMs: 100, durationMs: 10_000 });
-    await sleep(1000);
+    const writer = new EtcdWriter(readState(this.s.run), { intervalMs: 10, deadlineMs: 100, durationMs: 20_000 });
+    await writer.ready;
+    await sleep(500);
     const { at } = await crash(this.s.run, leader);
-    await sleep(3000);
+    await sleep(4000);
     const records = await writer.stop();
     const g = writeGap(records, at);
+    if (g.gapMs === undefined) log(`etcd-leader #${i}: ${records.length} writes, ${records.filter((r) => r[2] && r[1] <= at).length} acknowledged before the crash, ${records.filter((r) => r[2] && r[1] > at).length} after`);
     const res: RunResult = {
       scenario: 'etcd-leader', run: i, at, target: leader, downtimeMs: g.gapMs,
       overlapWindows: this.overlapsBetween(t0, performance.timeOrigin + performance.now()),

@@ -85,6 +85,8 @@ export class EtcdWriter {
   private child: ChildProcess;
   private out = '';
   private exited: Promise<void>;
+  /** Resolves after the first acknowledged write (or when the writer exits). */
+  readonly ready: Promise<void>;
 
   constructor(state: LabState, opts: { intervalMs?: number; durationMs?: number; deadlineMs?: number; endpoints?: string } = {}) {
     this.child = spawn(
@@ -97,8 +99,13 @@ export class EtcdWriter {
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     this.child.stdin!.on('error', () => {});
-    this.child.stdout!.on('data', (d) => (this.out += d));
-    this.exited = new Promise((resolve) => this.child.on('exit', () => resolve()));
+    let readyResolve!: () => void;
+    this.ready = new Promise((r) => (readyResolve = r));
+    this.child.stdout!.on('data', (d) => {
+      this.out += d;
+      if (this.out.includes('"ready":true')) readyResolve();
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', () => (readyResolve(), resolve())));
   }
 
   async stop(): Promise<WriteRecord[]> {

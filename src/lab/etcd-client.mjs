@@ -8,7 +8,8 @@
 //       prints [{"endpoint","memberId","leader","term"} | {"endpoint","error"}]
 //   etcd-client.mjs writer --endpoints URL,... [--interval-ms 10] [--duration-ms 5000] [--deadline-ms 100]
 //       puts a key every interval, rotating to the next member on a failure or deadline; prints
-//       one JSON object {"records":[[startMs,endMs,ok,endpointIndex],...]} at the end.
+//       {"ready":true} after the first acknowledged write, and one JSON object
+//       {"records":[[startMs,endMs,ok,endpointIndex],...]} at the end.
 //       Stops early (and still prints) on SIGTERM or when stdin closes.
 
 const [cmd, ...rest] = process.argv.slice(2);
@@ -75,6 +76,7 @@ if (cmd === 'health') {
   const t0 = now();
   let cur = 0;
   let i = 0;
+  let announced = false;
   while (!stop && now() - t0 < duration && records.length < 100_000) {
     const start = now();
     let ok = false;
@@ -86,6 +88,10 @@ if (cmd === 'health') {
     }
     const end = now();
     records.push([Math.round(start * 10) / 10, Math.round(end * 10) / 10, ok ? 1 : 0, cur]);
+    if (ok && !announced) {
+      announced = true;
+      process.stdout.write(JSON.stringify({ ready: true }) + '\n');
+    }
     if (!ok) cur = (cur + 1) % endpoints.length;
     const wait = interval - (now() - start);
     if (ok && wait > 0) await new Promise((r) => setTimeout(r, wait));

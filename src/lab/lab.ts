@@ -477,6 +477,17 @@ export function etcdLeader(s: LabState): string | undefined {
   return st.find((x) => x.memberId === leaderId)?.host;
 }
 
+/** The etcd leader's host, asked again (bounded) while the members do not agree on one. */
+export async function waitEtcdLeader(s: LabState, timeoutMs = 10_000): Promise<string> {
+  return waitFor('an etcd leader', () => {
+    try {
+      return etcdLeader(s);
+    } catch {
+      return undefined;
+    }
+  }, timeoutMs, 200);
+}
+
 function tail(file: string, n = 5): string {
   try {
     return readFileSync(file, 'utf8').trim().split('\n').slice(-n).join('\n');

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { downtime, overlapWindows, placementChanges, writeGap } from '../../src/lab/analysis.ts';
 import { AuditorProcess, EtcdWriter, Prober } from '../../src/lab/client.ts';
-import { crash, down, etcdLeader, execIn, restart, status, up, waitEtcdHealthy } from '../../src/lab/lab.ts';
+import { crash, down, execIn, restart, status, up, waitEtcdHealthy, waitEtcdLeader } from '../../src/lab/lab.ts';
 import { isAlive, sleep } from '../../src/lab/procs.ts';
 import { readState, type LabState } from '../../src/lab/state.ts';
 import { ip, labSkip, rootLabAddresses } from './helpers.ts';
@@ -59,17 +59,17 @@ describe('lab hosts', { skip, timeout: 300_000 }, () => {
 
   test('etcd keeps taking writes through the crash of its leader', async () => {
     const R = s.run;
-    const leader = etcdLeader(readState(R));
-    assert.ok(leader, 'etcd has a leader');
-    const writer = new EtcdWriter(readState(R), { durationMs: 8000 });
-    await sleep(1000);
+    const leader = await waitEtcdLeader(readState(R));
+    const writer = new EtcdWriter(readState(R), { durationMs: 10_000 });
+    await writer.ready;
+    await sleep(500);
     const { at } = await crash(R, leader);
     await sleep(2500);
     const records = await writer.stop();
     const gap = writeGap(records, at);
     assert.ok(gap.gapMs !== undefined, `writes resumed (${records.length} records)`);
     assert.ok(gap.gapMs! < 5000, `writes resumed after ${gap.gapMs} ms`);
-    const newLeader = etcdLeader(readState(R));
+    const newLeader = await waitEtcdLeader(readState(R));
     assert.ok(newLeader && newLeader !== leader, `new leader ${newLeader}`);
     await restart(R, leader);
     await waitEtcdHealthy(readState(R), 20_000);
