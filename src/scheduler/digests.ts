@@ -45,6 +45,8 @@ export function checkDefinitions(ws: WorkingSet): void {
   for (const top of ws.resources) {
     for (const r of descendants(top)) {
       if (r.kind !== 'primitive' || r.runningOn.length === 0 || !r.managed) continue;
+      // Bundle replicas' containers, IPs and connections are generated: their parameters are not the user's.
+      if (top.kind === 'bundle' && r.parent?.kind !== 'clone') continue;
       if (r.agent?.class === 'stonith' || (r.isRemoteConnection && (r.containerOf !== undefined || r.container !== undefined))) continue;
       const params = effectiveParams(ws, r);
       for (const node of r.runningOn) {

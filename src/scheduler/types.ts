@@ -213,6 +213,8 @@ export interface Resource {
   fillers?: Resource[];
   /** Shutdown lock: the resource stays stopped on lockNode until this time (seconds). */
   lockTime?: number;
+  /** A promoted instance whose failure asks only for a demotion (on-fail=demote). */
+  demoteOnFailure?: boolean;
   /** Moves by live migration (migrate_to on the source, migrate_from on the target). */
   migrating?: { source: Node; target: Node };
 }

@@ -121,6 +121,12 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
     }
     plan.needStop = true;
   }
+  if (r.failed && r.demoteOnFailure && current && current === chosen && role === 'Promoted' && !plan.multiplyActive) {
+    // on-fail=demote: demote in place, and promote again if it is still the best place to be promoted.
+    const demote = resourceAction(graph, r, 'demote', current, false);
+    if (nextRole === 'Promoted') graph.order(demote, resourceAction(graph, r, 'promote', current, false), { impliesThen: true, runnableLeft: true });
+    return plan;
+  }
   if (current && chosen && current !== chosen) {
     plan.moving = true;
     plan.needStop = true;

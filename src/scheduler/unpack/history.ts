@@ -959,6 +959,7 @@ function applyOnFail(ws: WorkingSet, rsc: Resource, node: Node, onFail: FailPoli
       break;
     case 'demote':
       rsc.failed = true;
+      if (rsc.role === 'Promoted') rsc.demoteOnFailure = true;
       break;
     case 'fence':
       fenceNode(ws, node, `${rsc.id} failed there`);
