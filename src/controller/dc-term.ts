@@ -15,7 +15,6 @@ import {
   decodeRecord,
   encodeRecord,
   keys,
-  opIds,
   parseKey,
   transitionKeyOf,
   type ActionRequest,
@@ -686,7 +685,6 @@ export class DcTerm {
     this.settle(tr, res.id, ok ? 'done' : 'failed');
     if (ok) {
       this.log.debug(`${a.key} on ${res.node} succeeded in ${took} ms`, { transition: tr.id });
-      this.reportFinishedSteps(tr);
     } else {
       const what = res.status === 'refused' ? `was refused (${res.exitReason ?? 'no reason given'})` : `returned ${resultText(res)}`;
       const probe = a.task === 'monitor' && a.intervalMs === 0;
@@ -870,11 +868,6 @@ export class DcTerm {
     return { key: f.key, target: 'createRevision', op: '==', value: f.token };
   }
 
-
-  /** Logs the one-sentence outcome of summary steps whose actions are all done. */
-  private reportFinishedSteps(tr: RunningTransition): void {
-    void tr;
-  }
 
   private abort(reason: string, failed: boolean): void {
     const tr = this.transition;
