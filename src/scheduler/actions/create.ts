@@ -23,6 +23,11 @@ export function runnableOn(ws: WorkingSet, r: Resource, task: string, node: Node
   // Only a start says why quorum blocks it; what follows the start is blocked by the start.
   const why = (text: string) => (task === 'start' ? { runnable: false, reason: text } : { runnable: false });
   if (!ws.haveQuorum && ws.options.noQuorumPolicy === 'stop') return why('no quorum');
+  // Without quorum, policy "demote" keeps promotable instances running unpromoted and stops the rest.
+  if (!ws.haveQuorum && ws.options.noQuorumPolicy === 'demote') {
+    const promotable = r.promotable || r.parent?.promotable === true;
+    if (task === 'promote' || !promotable) return why('no quorum');
+  }
   if (!ws.haveQuorum && ws.options.noQuorumPolicy === 'freeze') {
     if (r.runningOn.length === 0 || rank[norm(r, r.nextRole)] > rank[norm(r, r.role)]) return why('quorum freeze');
   }

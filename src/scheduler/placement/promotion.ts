@@ -147,6 +147,10 @@ export function setPromotableRoles(ws: WorkingSet, clone: Resource, fallback: (a
       setRole(inst, 'Unpromoted');
       continue;
     }
+    if (!ws.haveQuorum && ws.options.noQuorumPolicy === 'demote') {
+      setRole(inst, 'Unpromoted');
+      continue;
+    }
     if (inst.role !== 'Promoted' && !ws.haveQuorum && ws.options.noQuorumPolicy === 'freeze') {
       setRole(inst, 'Unpromoted');
       continue;
