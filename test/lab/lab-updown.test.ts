@@ -2,11 +2,13 @@
 // never a 10.77 address in the root namespace.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { down, gc, status, up } from '../../src/lab/lab.ts';
 import { isAlive, type ProcRef } from '../../src/lab/procs.ts';
-import { runDir, stateFile } from '../../src/lab/state.ts';
+import { REPO_ROOT } from '../../src/lab/tandemd.ts';
+import { readState, runDir, stateFile } from '../../src/lab/state.ts';
 import { ip, labSkip, rootLabAddresses } from './helpers.ts';
 
 const skip = labSkip();
@@ -55,4 +57,25 @@ test('gc leaves a lab whose owner is alive', { skip, timeout: 60_000 }, async ()
   } finally {
     await down(s.run);
   }
+});
+
+test('gc removes a lab whose owner died, leaving nothing behind', { skip, timeout: 120_000 }, async () => {
+  // a child process builds a lab it owns and exits without tearing it down
+  const code = `import { up } from ${JSON.stringify(new URL('../../src/lab/lab.ts', import.meta.url).pathname)};
+const s = await up({ hosts: 1, owner: 'self' });
+console.log(s.run);
+process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000, cwd: REPO_ROOT });
+  const run = Number(r.stdout.trim().split('\n').pop());
+  assert.ok(run > 0, `child built a lab: ${r.stderr}`);
+  const prefix = `tl${run}-`;
+  assert.ok(readdirSync('/run/netns').some((n) => n.startsWith(prefix)));
+  const st = readState(run);
+  const procs: ProcRef[] = [st.powerSwitch!, ...st.hosts.flatMap((h) => [h.holder!, ...Object.values(h.services).map((x) => x!.proc!)])];
+  assert.ok(procs.every(isAlive));
+  const removed = await gc();
+  assert.ok(removed.includes(run), `gc removed run ${run} (removed: ${removed})`);
+  assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(prefix)), []);
+  assert.equal(existsSync(runDir(run)), false);
+  assert.ok(procs.every((p) => !isAlive(p)), 'gc killed the dead owner\'s lab processes');
 });
