@@ -20,6 +20,15 @@ type Register = (program: Command) => void;
 const commands: Record<string, () => Promise<Register>> = {
   simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,
   demo: async () => (await import('./commands/demo.ts')).registerDemo,
+  status: async () => (await import('./commands/status.ts')).registerStatus,
+  cluster: async () => (await import('./commands/cluster.ts')).registerClusterGroup,
+  node: async () => (await import('./commands/cluster.ts')).registerNodeGroup,
+  resource: async () => (await import('./commands/resource.ts')).registerResource,
+  constraint: async () => (await import('./commands/constraint.ts')).registerConstraint,
+  property: async () => (await import('./commands/cluster.ts')).registerPropertyGroup,
+  stonith: async () => (await import('./commands/cluster.ts')).registerStonithGroup,
+  config: async () => (await import('./commands/cluster.ts')).registerConfigGroup,
+  why: async () => (await import('./commands/why.ts')).registerWhy,
 };
 
 /** The program with the named command registered (all commands when `only` is not one of them). */
