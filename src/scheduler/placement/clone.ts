@@ -6,7 +6,7 @@ import type { Colocation, Node, Resource, WorkingSet } from '../types.ts';
 import { descendants, primitivesOf } from '../unpack/resources.ts';
 import { canRunResources } from './scores.ts';
 import { applyColocationToScores, assign, colocationsOf, logScores, mergeScores, sortNodes, anyAvailable, type Scores } from './assign.ts';
-import { setPromotableRoles } from './promotion.ts';
+import { addPromotionScoresToPlacement, setPromotableRoles } from './promotion.ts';
 
 /** Nodes an instance is active on (any of its primitives). */
 export function instanceNodes(inst: Resource): Node[] {
@@ -51,7 +51,12 @@ function compareInstances(ws: WorkingSet, clone: Resource, a: Resource, b: Resou
   }
   if (canA !== canB) return canA ? -1 : 1;
   if (a.priority !== b.priority) return b.priority - a.priority;
-  if (!ca && !cb) return 0;
+  if (!ca && !cb) {
+    // Neither runs anywhere: the one with the stronger preference for some node goes first.
+    const ba = bestScore(ws, a);
+    const bb = bestScore(ws, b);
+    return ba !== bb ? bb - ba : 0;
+  }
   if (ca !== cb) {
     if (!ca) return 1;
     if (!cb) return -1;
@@ -67,6 +72,14 @@ function compareInstances(ws: WorkingSet, clone: Resource, a: Resource, b: Resou
   const wb = colocatedWeight(ws, clone, b, cb!);
   if (wa !== wb) return wb - wa;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function bestScore(ws: WorkingSet, inst: Resource): number {
+  let best = -INFINITY;
+  for (const r of inst.kind === 'group' ? inst.children.slice(0, 1) : [inst]) {
+    for (const [id, w] of r.allowed) if (w > best && canRunResources(ws.nodesById.get(id))) best = w;
+  }
+  return best;
 }
 
 function colocatedWeight(ws: WorkingSet, clone: Resource, inst: Resource, node: Node): number {
@@ -165,6 +178,7 @@ export function assignClone(ws: WorkingSet, clone: Resource, _prefer?: Node): No
     if (!c.influence) continue;
     clone.allowed = mergeScores(ws, c.dependent, clone.allowed, c.nodeAttribute, c.score / INFINITY, { rollback: true, positive: true }) ?? clone.allowed;
   }
+  if (clone.promotable) addPromotionScoresToPlacement(ws, clone);
   logScores(ws, 'pcmk__clone_allocate', clone, clone.allowed);
   for (const inst of clone.children) for (const r of descendants(inst)) logScores(ws, 'pcmk__clone_allocate', r, r.allowed);
   sortInstances(ws, clone);

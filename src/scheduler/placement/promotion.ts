@@ -198,3 +198,21 @@ function mergePromotionPreferences(ws: WorkingSet, clone: Resource): void {
   }
   clone.merging = false;
 }
+
+/**
+ * Before a promotable clone's instances are placed, the promotion scores their agents recorded
+ * count as node preferences too, so instances go where they can be promoted.
+ */
+export function addPromotionScoresToPlacement(ws: WorkingSet, clone: Resource): void {
+  for (const inst of clone.children) {
+    for (const r of inst.kind === 'group' ? [inst, ...inst.children] : [inst]) {
+      if (r.kind === 'group') continue;
+      for (const [id, w] of r.allowed) {
+        const node = ws.nodesById.get(id);
+        if (!node || w < 0) continue;
+        const score = promotionScore(ws, r, node, 0);
+        if (score !== 0) r.allowed.set(id, addScores(w, score));
+      }
+    }
+  }
+}
