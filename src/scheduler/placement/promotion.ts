@@ -140,7 +140,7 @@ export function setPromotableRoles(ws: WorkingSet, clone: Resource, fallback: (a
   let promoted = 0;
   for (const inst of clone.children) {
     const node = instanceAssigned(inst);
-    if (ws.scoreLog) ws.scoreLog.push(`${inst.id} promotion score on ${node ? node.name : 'none'}: ${scoreToString(inst.promotionSortIndex ?? 0)}`);
+    if (ws.scoreLog) ws.scoreLog.push(`${inst.id} promotion score on ${node ? node.name : 'none'}: ${node ? scoreToString(inst.promotionSortIndex ?? 0) : '0'}`);
     let chosen: Node | undefined;
     if ((inst.promotionSortIndex ?? 0) >= 0 && (promoted < clone.clone!.promotedMax || !clone.managed)) chosen = canBePromoted(ws, clone, inst, promotedPerNode);
     if (!chosen) {
