@@ -35,7 +35,7 @@ import { DEFAULT_CONTROLLER_TIMING, type ControllerTiming, type Fencer } from '.
 import { failCountNames, expiredFailCounts, nextFailureExpiryMs } from './failcounts.ts';
 
 /** What the DC needs from the CIB in the store: `CibStore` of src/cib/cib-store.ts. */
-export type ControllerCib = Pick<CibStore, 'readCib' | 'markNodeStopped' | 'recordOperation'>;
+export type ControllerCib = Pick<CibStore, 'readCibWithRevision' | 'markNodeStopped' | 'recordOperation'>;
 
 export interface DcTermDeps {
   cluster: string;
@@ -56,6 +56,8 @@ type ActionState = 'waiting' | 'running' | 'done' | 'failed';
 
 interface RunningTransition {
   id: number;
+  /** Store revision of the CIB it was computed from. */
+  inputRevision: number;
   actions: TransitionAction[];
   summary: string[];
   state: ActionState[];
@@ -121,6 +123,8 @@ export class DcTerm {
   private readonly inherited = new Map<string, { node: string; deadline: number }>();
   private inheritTimer: NodeJS.Timeout | undefined;
   private lastWs: WorkingSet | undefined;
+  private inputRevision = 0;
+  private maxFenceAttempts: number;
   private pendingResultDeletes: string[] = [];
   private readonly attrValues = new Map<string, string>();
   private readonly startFailureIsFatal = { value: true };
@@ -131,6 +135,7 @@ export class DcTerm {
     this.log = deps.logger;
     this.now = deps.now ?? Date.now;
     this.prefix = keys.root(deps.cluster);
+    this.maxFenceAttempts = this.timing.stonithMaxAttempts;
   }
 
   /** Starts following the cluster; resolves once the first view of the store is loaded. */
@@ -455,12 +460,15 @@ export class DcTerm {
     const now = this.now();
     let transition: Transition;
     try {
-      const cib = await this.deps.cib.readCib(this.deps.view, now);
+      const { cib, revision } = await this.deps.cib.readCibWithRevision(this.deps.view, now);
+      this.inputRevision = revision;
       if (this.stopped) return;
       const result = schedule(cib, Math.floor(now / 1000));
       transition = buildTransition(result);
       this.lastWs = result.ws;
       this.startFailureIsFatal.value = result.ws.options.startFailureIsFatal;
+      const maxAttempts = Number(result.ws.options.raw.get('stonith-max-attempts'));
+      this.maxFenceAttempts = Number.isInteger(maxAttempts) && maxAttempts > 0 ? maxAttempts : this.timing.stonithMaxAttempts;
       if (await this.clearExpiredFailCounts(result.ws, now)) {
         // Our own deletion changes nothing the scheduler has not already discounted; plan on.
       }
@@ -508,14 +516,14 @@ export class DcTerm {
       return;
     }
     // Fencing that keeps failing is given up until something changes.
-    const blocked = transition.actions.filter((a) => a.type === 'fence' && (this.fenceAttempts.get(a.fence!.target) ?? 0) >= this.timing.stonithMaxAttempts);
+    const blocked = transition.actions.filter((a) => a.type === 'fence' && (this.fenceAttempts.get(a.fence!.target) ?? 0) >= this.maxFenceAttempts);
     if (blocked.length) {
       for (const a of blocked) {
         const target = a.fence!.target;
         if (this.gaveUpLogged.has(target)) continue;
         this.gaveUpLogged.add(target);
         this.log.decision(
-          `gave up fencing ${target} after ${this.timing.stonithMaxAttempts} failed attempts: its resources stay where they are until something changes`,
+          `gave up fencing ${target} after ${this.maxFenceAttempts} failed attempts (stonith-max-attempts): its resources stay where they are until something changes`,
         );
       }
       this.state = 'idle';
@@ -561,6 +569,7 @@ export class DcTerm {
     const id = this.nextTransitionId++;
     const tr: RunningTransition = {
       id,
+      inputRevision: this.inputRevision,
       actions: t.actions,
       summary: t.summary,
       state: t.actions.map(() => 'waiting'),
@@ -595,7 +604,7 @@ export class DcTerm {
       id: tr.id,
       token: this.token,
       dc: this.deps.node,
-      inputRevision: 0,
+      inputRevision: tr.inputRevision,
       createdAt: tr.startedAt,
       state,
       actions: tr.actions,
@@ -802,7 +811,7 @@ export class DcTerm {
     tr.state[a.id] = 'failed';
     const n = (this.fenceAttempts.get(target) ?? 0) + 1;
     this.fenceAttempts.set(target, n);
-    this.log.decision(`fencing ${target} failed (attempt ${n} of ${this.timing.stonithMaxAttempts}): ${res.error ?? 'no reason given'}`, { transition: tr.id });
+    this.log.decision(`fencing ${target} failed (attempt ${n} of ${this.maxFenceAttempts}): ${res.error ?? 'no reason given'}`, { transition: tr.id });
     this.abort(`fencing ${target} failed`, true);
     this.maybeFinish();
   }
