@@ -168,7 +168,9 @@ function contributionsFor(ws: WorkingSet, subject: Resource, node: Node, chain: 
       const where = placedNodes(c.primary, c.primaryRole);
       const here = where.includes(node);
       const whereText = where.length ? `${c.primary.id}${c.primaryRole === 'Promoted' ? ' (promoted)' : ''} is placed on ${where.map((n) => n.name).join(', ')}` : `${c.primary.id} cannot run anywhere`;
-      if (c.score >= INFINITY) {
+      if (c.dependentRole === 'Promoted' || c.dependentRole === 'Unpromoted') {
+        out.push({ kind: 'colocation', score: null, id: c.id, text: `${colocationText(c, subject)}: decides where the ${c.dependentRole.toLowerCase()} instance goes, not where instances run${here ? ` (${c.primary.id} is here)` : ''}` });
+      } else if (c.score >= INFINITY) {
         if (!here) out.push({ kind: 'colocation', score: -INFINITY, id: c.id, text: `${colocationText(c, subject)}: must be on the same node, and ${whereText}` });
         else out.push({ kind: 'colocation', score: null, id: c.id, text: `${colocationText(c, subject)}: satisfied, ${c.primary.id} is here` });
       } else if (c.score <= -INFINITY) {
@@ -272,7 +274,8 @@ export function why(cib: Cib, now: number, id: string): WhyResult {
   if (placed.length) {
     const where = r.kind === 'clone' ? `${placed.length} instance(s) on ${names(placed)}${promoted.length ? `, promoted on ${names(promoted)}` : ''}` : names(placed);
     const moving = running.length && names(running) !== names(placed) ? ` (now on ${names(running)}: it will move)` : running.length ? '' : ' (not running yet: it will start)';
-    verdict = `${r.id} runs on ${where}${moving}`;
+    const blocked = !ws.haveQuorum && ws.options.noQuorumPolicy !== 'ignore' && !running.length;
+    verdict = blocked ? `${r.id} would run on ${where}, but the cluster has no quorum, so it does not start` : `${r.id} runs on ${where}${moving}`;
   } else if (disabled) {
     verdict = `${r.id} is stopped because it is disabled: ${general[0]}`;
   } else {
