@@ -49,6 +49,7 @@ export interface WhyResult {
 }
 
 const s = (n: number) => scoreToString(n);
+const byName = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 const signed = (n: number) => (n >= INFINITY ? '+INFINITY' : n <= -INFINITY ? '-INFINITY' : n >= 0 ? `+${n}` : String(n));
 
 function ancestors(r: Resource): Resource[] {
@@ -266,9 +267,9 @@ export function why(cib: Cib, now: number, id: string): WhyResult {
     };
   });
   const rank = (x: NodeExplanation) => (x.score === 'INFINITY' ? INFINITY : x.score === '-INFINITY' ? -INFINITY : Number(x.score));
-  nodes.sort((a, b) => Number(b.chosen) - Number(a.chosen) || rank(b) - rank(a) || a.node.localeCompare(b.node, undefined, { numeric: true }));
+  nodes.sort((a, b) => Number(b.chosen) - Number(a.chosen) || Number(b.canRun) - Number(a.canRun) || rank(b) - rank(a) || byName(a.node, b.node));
 
-  const names = (ns: Node[]) => ns.map((n) => n.name).join(', ');
+  const names = (ns: Node[]) => ns.map((n) => n.name).sort(byName).join(', ');
   let verdict: string;
   const promoted = r.kind === 'clone' && r.promotable ? placedNodes(r, 'Promoted') : [];
   if (placed.length) {
@@ -279,7 +280,7 @@ export function why(cib: Cib, now: number, id: string): WhyResult {
   } else if (disabled) {
     verdict = `${r.id} is stopped because it is disabled: ${general[0]}`;
   } else {
-    const blockers = nodes.map((n) => {
+    const blockers = [...nodes].sort((a, b) => byName(a.node, b.node)).map((n) => {
       const worst = n.contributions.find((c) => c.kind === 'node') ?? n.contributions.find((c) => c.score !== null && c.score <= -INFINITY) ?? n.contributions.find((c) => c.kind === 'cluster');
       return `${n.node}: ${worst ? worst.text : `score ${n.score}`}`;
     });
@@ -289,8 +290,8 @@ export function why(cib: Cib, now: number, id: string): WhyResult {
     resource: r.id,
     kind: r.kind,
     ...(agentText(subject) ? { agent: agentText(subject)! } : {}),
-    runningOn: running.map((n) => n.name),
-    placedOn: placed.map((n) => n.name),
+    runningOn: running.map((n) => n.name).sort(byName),
+    placedOn: placed.map((n) => n.name).sort(byName),
     ...(r.kind === 'primitive' ? { role: r.nextRole } : {}),
     verdict,
     general,
