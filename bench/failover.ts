@@ -18,7 +18,7 @@
 // Prints one JSON line per scenario: {"scenario","runs","downtime_ms":{min,p50,max},"overlap_windows"}.
 // Writes every run's figures to --out and the table to --md. Needs root, etcd-server, resource-agents.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downtime, overlapWindows, stats, writeGap, type ProbeRecord } from '../src/lab/analysis.ts';
 import { labCib } from '../src/lab/cib.ts';
@@ -211,6 +211,20 @@ class Bench {
   }
 }
 
+const LOGS_DIR = '/tmp/tandem-bench-failover-logs';
+
+/** Keep the hosts' logs of a failed run (the run directory goes away with the lab). */
+function saveLogs(R: number, tag: string): void {
+  try {
+    const dest = join(LOGS_DIR, String(R), tag);
+    mkdirSync(dest, { recursive: true });
+    for (const h of readState(R).hosts) cpSync(join(h.dir, 'log'), join(dest, h.name), { recursive: true });
+    log(`logs of ${tag} kept in ${dest}`);
+  } catch (e) {
+    log(`could not keep logs: ${(e as Error).message}`);
+  }
+}
+
 function markdown(summary: Record<string, unknown>[], idle: Idle[], meta: Record<string, unknown>): string {
   const row = (x: any) => {
     const d = x.downtime_ms;
@@ -296,7 +310,10 @@ async function main(): Promise<number> {
     const perRunMs = 45_000;
     await bench.start(Math.min(60 * 60_000, 120_000 + idleSeconds * 1000 + runs * scenarios.length * perRunMs));
     log(`run ${R}: tandemd started; waiting for the cluster to settle`);
-    const holder = await bench.settle();
+    const holder = await bench.settle().catch((e) => {
+      saveLogs(R, 'settle');
+      throw e;
+    });
     log(`stable: VIP on ${holder}`);
     const idle = await measureIdle(readState(R), idleSeconds);
     log(`idle: ${JSON.stringify(idle)}`);
@@ -305,16 +322,33 @@ async function main(): Promise<number> {
     const summary: Record<string, unknown>[] = [];
     for (const sc of scenarios) {
       const mine: RunResult[] = [];
+      let failedInARow = 0;
       for (let i = 1; i <= runs; i++) {
-        const r = sc === 'node-crash' ? await bench.nodeCrash(i) : sc === 'process-kill' ? await bench.processKill(i) : await bench.etcdLeaderCrash(i);
+        let r: RunResult;
+        try {
+          r = sc === 'node-crash' ? await bench.nodeCrash(i) : sc === 'process-kill' ? await bench.processKill(i) : await bench.etcdLeaderCrash(i);
+        } catch (e) {
+          r = { scenario: sc, run: i, at: Date.now(), target: '-', overlapWindows: 0, note: (e as Error).message };
+          saveLogs(R, `${sc}-${i}`);
+          // bring every host back before the next run
+          for (const h of readState(R).hosts) if (h.power !== 'on') await restart(R, h.name).catch(() => {});
+        }
+        if (r.downtimeMs === undefined) {
+          saveLogs(R, `${sc}-${i}`);
+          failedInARow++;
+        } else failedInARow = 0;
         log(`${sc} #${i}: ${r.downtimeMs ?? 'no recovery'} ms (${r.target}${r.to ? ` → ${r.to}` : ''}), overlap windows ${r.overlapWindows}${r.note ? `, ${r.note}` : ''}`);
         mine.push(r);
         results.push(r);
+        if (failedInARow >= 3) {
+          log(`${sc}: three failed runs in a row, giving up on this scenario`);
+          break;
+        }
       }
       const st = stats(mine.filter((r) => r.downtimeMs !== undefined).map((r) => r.downtimeMs!));
       const line = {
         scenario: sc,
-        runs,
+        runs: mine.length,
         downtime_ms: st ? { min: st.min, p50: st.p50, max: st.max } : null,
         overlap_windows: mine.reduce((a, r) => a + r.overlapWindows, 0),
         failed: mine.filter((r) => r.downtimeMs === undefined).length,
