@@ -119,6 +119,19 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
   r.role = role;
   const plan: PrimitivePlan = { needStop: false, moving: false, multiplyActive: r.runningOn.length > 1 };
   if (!r.managed || r.blocked) return plan;
+  // A migration that got as far as migrate_to finishes when the target is still the place to be.
+  const pSource = r.partialMigrationSource;
+  const pTarget = r.partialMigrationTarget;
+  if (pSource && pTarget && chosen === pTarget && r.allowMigrate && !r.failed && pSource.online && !pSource.unclean && pTarget.online && !pTarget.unclean) {
+    r.migrating = { source: pSource, target: pTarget };
+    const migrateFrom = resourceAction(graph, r, 'migrate_from', pTarget, false);
+    const stop = resourceAction(graph, r, 'stop', pSource, false);
+    const start = resourceAction(graph, r, 'start', pTarget, false);
+    start.pseudo = true;
+    graph.order(migrateFrom, stop, { impliesThen: true, runnableLeft: true });
+    graph.order(migrateFrom, start, { impliesThen: true, runnableLeft: true });
+    return plan;
+  }
   if (plan.multiplyActive) {
     if (r.multipleActive === 'block') {
       r.blocked = true;

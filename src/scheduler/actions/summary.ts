@@ -60,7 +60,7 @@ function primitiveItems(graph: ActionGraph, r: Resource): Item[] {
   if (r.role === r.nextRole) {
     const migrate = next ? graph.findOne(r, 'migrate_from', next) : undefined;
     if (!next) return out;
-    if (migrate && current && migrate.runnable) item('Migrate', current, next, start ?? migrate);
+    if (migrate && current && migrate.runnable) item('Migrate', r.migrating?.source ?? current, next, start ?? migrate);
     else if (r.reload) item('Reload', current, next, start ?? graph.findOne(r, 'reload-agent') ?? migrate!);
     else if (!start || start.optional) {
       if (demote && promote && !demote.optional && !promote.optional) item('Re-promote', current, next, promote, demote);
