@@ -19,12 +19,19 @@ export async function main(argv: string[]): Promise<void> {
   try {
     config = loadConfig({ argv: args, validateTiming });
   } catch (err) {
-    process.stderr.write(`tandemd: ${(err as Error).message}\n${err instanceof ConfigError ? '' : ''}`);
+    process.stderr.write(`tandemd: ${(err as Error).message}\n${err instanceof ConfigError ? 'run tandemd --help for the settings\n' : ''}`);
     process.exitCode = 2;
     return;
   }
   const logger = loggerFor(config);
-  const d = await startTandemd(config, { logger });
+  let d;
+  try {
+    d = await startTandemd(config, { logger });
+  } catch (err) {
+    logger.error(`could not start: ${(err as Error).message}`);
+    process.stderr.write(`tandemd: could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   logger.info(`tandemd ${config.node} (id ${config.nodeId}) of cluster ${config.cluster} is up on ${d.store.description}`);
   let stopping = false;
   const stop = (sig: string) => {
