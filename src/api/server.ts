@@ -52,6 +52,8 @@ export interface ApiServerDeps {
   /** Share an event hub (several API servers of one process); default: its own. */
   hub?: EventHub;
   log?: (line: string) => void;
+  /** Register extra routes (e.g. tandemd's unauthenticated /status) before the server listens. */
+  extraRoutes?: (app: FastifyInstance) => void;
 }
 
 type AlertRunnerRunFor = NonNullable<ConstructorParameters<typeof AlertRunner>[0]['runFor']>;
@@ -466,6 +468,8 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   );
 
   route('audit', async (c) => ({ entries: await audit.list({ ...(c.query.limit !== undefined ? { limit: c.query.limit as number } : {}), ...(c.query.user !== undefined ? { user: c.query.user as string } : {}) }) }));
+
+  deps.extraRoutes?.(app);
 
   // ---- listen
 
