@@ -222,8 +222,12 @@ export function createConstraintOrders(graph: ActionGraph): void {
       continue;
     }
     if (interleavedOrder(graph, o, flags)) continue;
+    // A collective's members only inherit the sequencing: whether "first" is needed depends on the
+    // collective's own milestone, not on any one member.
+    const memberFlags: OrderFlags = { ...flags };
+    delete memberFlags.impliesFirst;
     for (const f of firstActions(graph, o.first, o.firstTask)) {
-      for (const t of thenActions(graph, o.then, o.thenTask)) graph.order(f, t, flags);
+      for (const t of thenActions(graph, o.then, o.thenTask)) graph.order(f, t, t.rsc === o.then || !isCollective(o.then) ? flags : memberFlags);
     }
   }
 }
