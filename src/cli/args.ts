@@ -35,7 +35,7 @@ export function parseResourceArgs(words: string[], opts: { allowClone?: boolean 
   let mode: 'params' | 'op' | 'meta' | 'clone' | 'promotable' = 'params';
   let currentOp: OpSpec | undefined;
   for (const w of words) {
-    if (w === 'op' || w === 'meta' || ((w === 'clone' || w === 'promotable') && mode !== 'op')) {
+    if (w === 'op' || w === 'meta' || w === 'clone' || w === 'promotable') {
       if ((w === 'clone' || w === 'promotable') && !opts.allowClone) throw new CliError(`'${w}' is not valid here: use tandem resource ${w} ID`);
       if (w === 'clone' || w === 'promotable') {
         if (out.clone || out.promotable) throw new CliError("give either 'clone' or 'promotable', once");

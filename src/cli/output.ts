@@ -2,14 +2,19 @@
 import type { Command } from 'commander';
 import type { EditResult } from './edit/tree.ts';
 
+/** Where command output goes (tests replace it; the process's stdout otherwise). */
+export const sink = {
+  out: (text: string): void => void process.stdout.write(text),
+};
+
 export function print(json: boolean | undefined, data: unknown, text: () => string | string[]): void {
   if (json) {
-    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+    sink.out(JSON.stringify(data, null, 2) + '\n');
     return;
   }
   const t = text();
   const s = Array.isArray(t) ? t.join('\n') : t;
-  if (s !== '') process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+  if (s !== '') sink.out(s.endsWith('\n') ? s : s + '\n');
 }
 
 /** What an edit command prints: its notes, or {revision, notes} as JSON. */

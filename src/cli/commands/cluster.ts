@@ -11,7 +11,7 @@ import { initialConfiguration, KNOWN_PROPERTIES, nodeAdd, nodeAttribute, nodeRem
 import { nodeNames, requireNode } from '../edit/resources.ts';
 import { emptyConfiguration } from '../edit/tree.ts';
 import { CliError } from '../errors.ts';
-import { allOpts, example, print, printEdit } from '../output.ts';
+import { allOpts, example, print, printEdit, sink } from '../output.ts';
 import { runStatus } from './status.ts';
 import { describeResource, resourceJson } from './resource.ts';
 
@@ -327,7 +327,7 @@ export function registerConfigGroup(program: Command): void {
     if (file) {
       writeFileSync(file, xml.endsWith('\n') ? xml : xml + '\n');
       process.stderr.write(`wrote ${file}\n`);
-    } else process.stdout.write(xml.endsWith('\n') ? xml : xml + '\n');
+    } else sink.out(xml.endsWith('\n') ? xml : xml + '\n');
   });
 
   const imp = withTarget(config.command('import').usage('FILE').description('load a Pacemaker cib.xml, replacing the configuration (checked whole first)').argument('<file>'));
