@@ -269,6 +269,7 @@ export function assignTo(ws: WorkingSet, r: Resource, node: Node | undefined, fo
     return;
   }
   r.assignedTo = node;
+  if (process.env.TRACE) console.error('assign', r.id, node.name, ws.nodes.map((n) => n.name + '=' + n.assignedCount).join(' '));
   r.assignedScore = r.allowed.get(node.id) ?? 0;
   node.assignedCount++;
   consumeCapacity(node, r);
@@ -374,9 +375,15 @@ export function assignmentOrder(ws: WorkingSet): Resource[] {
     const sb = scoresOf(b);
     const ca = currentNode(a);
     const cb = currentNode(b);
-    const wa = ca ? (sa.get(ca.id) ?? -INFINITY) : -INFINITY;
-    const wb = cb ? (sb.get(cb.id) ?? -INFINITY) : -INFINITY;
+    // Where a resource runs on a node that cannot keep it, it has no claim to go first.
+    const wa = ca && (ca.kind !== 'member' || canRunResources(ca)) ? (sa.get(ca.id) ?? -INFINITY) : -INFINITY;
+    const wb = cb && (cb.kind !== 'member' || canRunResources(cb)) ? (sb.get(cb.id) ?? -INFINITY) : -INFINITY;
     if (wa !== wb) return wb - wa;
+    if (process.env.LOOP) for (const n of nodes) {
+      const xa = sa.get(n.id) ?? -INFINITY;
+      const xb = sb.get(n.id) ?? -INFINITY;
+      if (xa !== xb) return xb - xa;
+    }
     return x.i - y.i;
   });
   return indexed.map((x) => x.r);
