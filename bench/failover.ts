@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { downtime, overlapWindows, stats, writeGap, type ProbeRecord } from '../src/lab/analysis.ts';
 import { labCib } from '../src/lab/cib.ts';
 import { AuditorProcess, EtcdWriter, Prober } from '../src/lab/client.ts';
-import { crash, down, hostProcesses, labPrerequisites, restart, startTandemdAll, up, waitEtcdHealthy, waitEtcdLeader } from '../src/lab/lab.ts';
-import { signalVerified, sleep } from '../src/lab/procs.ts';
+import { crash, down, hostProcesses, labPrerequisites, restart, startTandemd, startTandemdAll, up, waitEtcdHealthy, waitEtcdLeader } from '../src/lab/lab.ts';
+import { isAlive, signalVerified, sleep } from '../src/lab/procs.ts';
 import { readState, runDir, updateState, type LabState } from '../src/lab/state.ts';
 import { REPO_ROOT, tandemdAvailable } from '../src/lab/tandemd.ts';
 
@@ -107,7 +107,21 @@ async function measureIdle(s: LabState, seconds: number): Promise<Idle[]> {
 class Bench {
   auditor!: AuditorProcess;
   prober!: Prober;
+  /** tandemd processes that died on a powered host and were started again (as an init system would). */
+  readonly tandemdRestarts: { node: string; at: string }[] = [];
   constructor(public s: LabState) {}
+
+  /** Restart-on-failure for tandemd, like systemd's Restart=on-failure on a real machine. */
+  async superviseTandemd(): Promise<void> {
+    for (const h of readState(this.s.run).hosts) {
+      const svc = h.services.tandemd;
+      if (h.power !== 'on' || !svc || isAlive(svc.proc)) continue;
+      log(`tandemd on ${h.name} is dead (see its log): starting it again`);
+      this.tandemdRestarts.push({ node: h.name, at: new Date().toISOString() });
+      saveLogs(this.s.run, `tandemd-died-${h.name}-${this.tandemdRestarts.length}`);
+      await startTandemd(this.s.run, h.name, {});
+    }
+  }
 
   get vip(): string {
     return this.s.vips[0]!;
@@ -135,6 +149,7 @@ class Bench {
       ) {
         return l.held[this.vip]![0]!;
       }
+      await this.superviseTandemd();
       if (Date.now() > deadline) {
         throw new Error(`cluster not stable after ${timeoutMs} ms: vip on [${l?.held[this.vip]}], responders on [${l?.held.responder}], last probes ${JSON.stringify(recent.slice(-2))}`);
       }
@@ -273,6 +288,8 @@ tandemd idle < 1 % of a core and < 100 MB RSS per node.
 ${idleRows.join('\n')}
 
 CPU is % of one core; the machine has 2 cores shared with other work, so figures are upper bounds.
+tandemd processes that died on a powered host and were started again by the bench (as an init
+system's restart-on-failure would): ${(meta.tandemdRestarts as unknown[]).length}.
 Every run's figures are in \`bench/failover-results.json\`.
 `;
 }
@@ -370,6 +387,7 @@ async function main(): Promise<number> {
       auditorSamples: samples.length,
       probes: probes.length,
       overlapWindowsWholeBench: overlapWindows(samples, [s.vips[0]!]).length,
+      tandemdRestarts: bench.tandemdRestarts,
     };
     writeFileSync(outFile, JSON.stringify({ meta, summary, idle, runs: results }, null, 2) + '\n');
     writeFileSync(mdFile, markdown(summary, idle, meta));
