@@ -27,6 +27,7 @@ function systemdHasTandemd(): boolean {
 
 export function registerClusterGroup(program: Command): void {
   const cluster = program.command('cluster').description('set up, start, stop and inspect the cluster (pcs cluster)');
+  example(cluster, 'tandem cluster setup openstack controller1 controller2 controller3', 'tandem cluster status');
 
   const setup = withTarget(
     cluster
@@ -129,6 +130,7 @@ async function nodeAction(target: Target, names: string[], action: 'standby' | '
 
 export function registerNodeGroup(program: Command): void {
   const node = program.command('node').description('add, remove, standby and maintenance of nodes (pcs node)');
+  example(node, 'tandem node standby controller2', 'tandem node unstandby controller2');
 
   const add = withTarget(node.command('add').usage('NAME [id=ID]').description('add a node to the configuration (tandemd on it then joins)').argument('<name>').argument('[opts...]'));
   example(add, 'tandem node add controller4');
@@ -183,6 +185,7 @@ export function registerNodeGroup(program: Command): void {
 
 export function registerPropertyGroup(program: Command): void {
   const property = program.command('property').description('cluster properties (crm_config; pcs property)');
+  example(property, 'tandem property set stonith-enabled=false', 'tandem property list --all');
 
   const set = withTarget(property.command('set').usage('NAME=VALUE... [--force]').description('set cluster properties (NAME= unsets)').argument('<pairs...>').option('--force', 'allow a property Tandem does not know'));
   example(set, 'tandem property set stonith-enabled=false no-quorum-policy=stop');
@@ -219,6 +222,7 @@ export function registerPropertyGroup(program: Command): void {
 
 export function registerStonithGroup(program: Command): void {
   const stonith = program.command('stonith').description('fencing devices and fencing (pcs stonith)');
+  example(stonith, 'tandem stonith create ipmi-n1 fence_ipmilan ip=10.0.0.101 username=admin password=secret pcmk_host_list=node1', 'tandem stonith history');
 
   const create = withTarget(
     stonith
@@ -307,6 +311,7 @@ export function registerStonithGroup(program: Command): void {
 
 export function registerConfigGroup(program: Command): void {
   const config = program.command('config').description('the whole configuration as Pacemaker cib.xml (pcs config, cluster cib / cib-push)');
+  example(config, 'tandem config export cib.xml', 'tandem config import cib.xml');
 
   const exp = withTarget(
     config.command('export').usage('[FILE] [--reveal]').description('write the configuration as a Pacemaker cib.xml (stdout or FILE)').argument('[file]').option('--reveal', 'show secret parameters (admin)'),

@@ -80,6 +80,7 @@ export function parseOrder(words: string[]): Parameters<typeof orderAdd>[1] {
 
 export function registerConstraint(program: Command): void {
   const constraint = program.command('constraint').description('location, colocation and order constraints (pcs constraint)');
+  example(constraint, 'tandem constraint location vip prefers node1=100', 'tandem constraint colocation add web with vip INFINITY', 'tandem constraint order start vip then start web', 'tandem constraint list --full');
 
   const location = withTarget(
     constraint

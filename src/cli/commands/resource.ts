@@ -89,6 +89,7 @@ export function resourceJson(e: XmlElement): Record<string, unknown> {
 
 export function registerResource(program: Command): void {
   const resource = program.command('resource').description('create, change and move resources (pcs resource)');
+  example(resource, 'tandem resource create vip ocf:heartbeat:IPaddr2 ip=192.168.1.10 op monitor interval=30s', 'tandem resource move vip node2', 'tandem resource describe ocf:heartbeat:IPaddr2');
 
   const create = withTarget(
     resource
