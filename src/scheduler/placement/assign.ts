@@ -269,7 +269,6 @@ export function assignTo(ws: WorkingSet, r: Resource, node: Node | undefined, fo
     return;
   }
   r.assignedTo = node;
-  if (process.env.TRACE) console.error('assign', r.id, node.name, ws.nodes.map((n) => n.name + '=' + n.assignedCount).join(' '));
   r.assignedScore = r.allowed.get(node.id) ?? 0;
   node.assignedCount++;
   consumeCapacity(node, r);
@@ -353,39 +352,12 @@ export function assignGroup(ws: WorkingSet, g: Resource, prefer?: Node): Node | 
   return groupNode;
 }
 
-/** Order in which top-level resources are assigned: priority, then score where they run now, then scores node by node. */
+/** Order in which top-level resources are assigned: by priority, then as configured. */
 export function assignmentOrder(ws: WorkingSet): Resource[] {
-  const nodes = [...ws.nodes].sort((a, b) => b.weight - a.weight || a.assignedCount - b.assignedCount || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const merged = new Map<Resource, Scores>();
-  const scoresOf = (r: Resource) => {
-    let s = merged.get(r);
-    if (!s) {
-      s = mergeScores(ws, r, undefined, '#uname', 1, { forward: true, init: true }) ?? new Map();
-      merged.set(r, s);
-    }
-    return s;
-  };
   const list = ws.resources.filter((r) => !r.parent);
   const indexed = list.map((r, i) => ({ r, i }));
-  indexed.sort((x, y) => {
-    const a = x.r;
-    const b = y.r;
-    if (a.priority !== b.priority) return b.priority - a.priority;
-    const sa = scoresOf(a);
-    const sb = scoresOf(b);
-    const ca = currentNode(a);
-    const cb = currentNode(b);
-    // Where a resource runs on a node that cannot keep it, it has no claim to go first.
-    const wa = ca && (ca.kind !== 'member' || canRunResources(ca)) ? (sa.get(ca.id) ?? -INFINITY) : -INFINITY;
-    const wb = cb && (cb.kind !== 'member' || canRunResources(cb)) ? (sb.get(cb.id) ?? -INFINITY) : -INFINITY;
-    if (wa !== wb) return wb - wa;
-    if (process.env.LOOP) for (const n of nodes) {
-      const xa = sa.get(n.id) ?? -INFINITY;
-      const xb = sb.get(n.id) ?? -INFINITY;
-      if (xa !== xb) return xb - xa;
-    }
-    return x.i - y.i;
-  });
+  // Higher priority first; otherwise the order of the configuration (the sort is stable).
+  indexed.sort((x, y) => y.r.priority - x.r.priority || x.i - y.i);
   return indexed.map((x) => x.r);
 }
 
