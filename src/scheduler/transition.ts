@@ -220,6 +220,11 @@ function addRecurringMonitors(ws: WorkingSet, executed: Action[], idOf: Map<Acti
       const node = r.assignedTo;
       if (!node.online || node.unclean || node.maintenance) continue;
       const step = lastStep.get(`${r.id}@${node.name}`);
+      // Only where it will run after this transition: already there and not stopped, or started now.
+      const stoppedHere = executed.some((a) => a.rsc === r && a.task === 'stop' && a.node === node);
+      const runsHere = r.runningOn.includes(node) && !stoppedHere;
+      if (!runsHere && !(step && (step.task === 'start' || step.task === 'migrate_from' || order(step.task) > 1))) continue;
+      if (!runsHere && step && step.task !== 'start' && step.task !== 'migrate_from' && !executed.some((a) => a.rsc === r && a.node === node && (a.task === 'start' || a.task === 'migrate_from'))) continue;
       const role: Role = r.nextRole === 'Promoted' ? 'Promoted' : r.promotable || r.parent?.promotable ? 'Unpromoted' : 'Started';
       const promotable = r.promotable || (r.parent?.promotable ?? false);
       for (const o of cfg.ops) {
