@@ -19,6 +19,7 @@
 // Writes every run's figures to --out and the table to --md. Needs root, etcd-server, resource-agents.
 
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { downtime, overlapWindows, stats, writeGap, type ProbeRecord } from '../src/lab/analysis.ts';
 import { labCib } from '../src/lab/cib.ts';
@@ -248,7 +249,9 @@ function markdown(summary: Record<string, unknown>[], idle: Idle[], meta: Record
   const idleRows = idle.map((i) => `| ${i.node} | ${i.tandemdCpuPct} % | ${i.tandemdChildrenCpuPct} % | ${i.tandemdRssMiB} MiB | ${i.etcdCpuPct} % | ${i.etcdRssMiB} MiB |`);
   return `# Failover benchmark (3-node network-namespace lab)
 
-Recorded by \`${meta.command}\` on ${meta.date} (${meta.machine}).
+Recorded by \`${meta.command}\` on ${meta.date} (${meta.machine}; load average
+${(meta.loadAverageAtStart as number[]).join(' / ')} at the start and ${(meta.loadAverageAtEnd as number[]).join(' / ')} at the end: the machine's
+2 cores were shared with other work, so every figure here is on a busy machine).
 Lab: 3 hosts (own network, mount, UTS and PID namespaces), one etcd 3.4 member each (heartbeat
 ${meta.etcdHeartbeatMs} ms, election ${meta.etcdElectionMs} ms, --pre-vote), tandemd on each host with the etcd store, and a
 client namespace. CIB: VIP \`ocf:heartbeat:IPaddr2\` with a 1 s monitor, colocated with a clone of a
@@ -306,6 +309,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const t0 = Date.now();
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const s0 = await up({ hosts: 3, owner: 'self', log });
   const R = s0.run;
   let bench: Bench | undefined;
@@ -388,6 +392,8 @@ async function main(): Promise<number> {
       probes: probes.length,
       overlapWindowsWholeBench: overlapWindows(samples, [s.vips[0]!]).length,
       tandemdRestarts: bench.tandemdRestarts,
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     };
     writeFileSync(outFile, JSON.stringify({ meta, summary, idle, runs: results }, null, 2) + '\n');
     writeFileSync(mdFile, markdown(summary, idle, meta));

@@ -466,15 +466,19 @@ export interface EtcdMemberStatus {
 }
 
 export function etcdStatus(s: LabState): EtcdMemberStatus[] {
-  const out = etcdClient(s, ['status', '--endpoints', etcdEndpoints(s)], 10_000) as { endpoint: string; memberId?: string; leader?: string; error?: string }[];
+  const out = etcdClient(s, ['status', '--endpoints', etcdEndpoints(s), '--deadline-ms', '1000'], 10_000) as { endpoint: string; memberId?: string; leader?: string; error?: string }[];
   return out.map((o, i) => ({ host: s.hosts[i]!.name, memberId: o.memberId, leader: o.leader, error: o.error }));
 }
 
-/** Host whose etcd member is the leader, as the live members agree; undefined when none is. */
+const memberHosts = new Map<string, string>(); // etcd member id -> "run/host" (ids survive restarts)
+
+/** Host whose etcd member is the leader, as the members that answer report it; undefined when none does. */
 export function etcdLeader(s: LabState): string | undefined {
   const st = etcdStatus(s);
+  for (const x of st) if (x.memberId) memberHosts.set(x.memberId, `${s.run}/${x.host}`);
   const leaderId = st.find((x) => x.leader && x.leader !== '0')?.leader;
-  return st.find((x) => x.memberId === leaderId)?.host;
+  const where = leaderId ? memberHosts.get(leaderId) : undefined;
+  return where?.startsWith(`${s.run}/`) ? where.slice(String(s.run).length + 1) : undefined;
 }
 
 /** The etcd leader's host, asked again (bounded) while the members do not agree on one. */
