@@ -123,9 +123,15 @@ export interface MergeFlags {
 const UNUSABLE = -INFINITY - 1;
 
 function addMatchingScores(ws: WorkingSet, work: Scores, r: Resource, attr: string, factor: number, onlyPositive: boolean): void {
+  // Node names and ids are unique: the only matching node is the node itself.
+  const byNode = attr === '#uname' || attr === '#id';
   for (const [id, w] of work) {
     const node = ws.nodesById.get(id)!;
-    const score = bestScoreMatching(ws, r, attr, node.attrs.get(attr));
+    let score: number;
+    if (byNode) {
+      const own = r.allowed.get(id);
+      score = own !== undefined && canRunResources(node) ? own : -INFINITY;
+    } else score = bestScoreMatching(ws, r, attr, node.attrs.get(attr));
     if (factor < 0 && score < 0) continue; // a double negative must not become a preference
     if (w === UNUSABLE) continue;
     const f = factor * score;

@@ -82,18 +82,45 @@ function cloneAncestorOf(r: Resource): Resource | undefined {
   return undefined;
 }
 
+interface FailureEntry {
+  total: number;
+  lastFailure: number;
+}
+
+/** Per node: fail counts and last failure times by resource name (summed over operations). */
+const failureIndex = new WeakMap<Node, Map<string, FailureEntry>>();
+
+function failuresOn(node: Node): Map<string, FailureEntry> {
+  let index = failureIndex.get(node);
+  if (index) return index;
+  index = new Map();
+  for (const [k, v] of node.attrs) {
+    const isCount = k.startsWith('fail-count-');
+    if (!isCount && !k.startsWith('last-failure-')) continue;
+    const rest = k.slice(isCount ? 'fail-count-'.length : 'last-failure-'.length);
+    const hash = rest.indexOf('#');
+    const name = hash >= 0 ? rest.slice(0, hash) : rest;
+    let e = index.get(name);
+    if (!e) index.set(name, (e = { total: 0, lastFailure: 0 }));
+    if (isCount) e.total = addScores(e.total, parseScore(v));
+    else e.lastFailure = Math.max(e.lastFailure, Number(v) || 0);
+  }
+  failureIndex.set(node, index);
+  return index;
+}
+
 /** Effective fail count of a primitive on a node (expired failures excluded). */
 export function failCount(ws: WorkingSet, r: Resource, node: Node): number {
+  const index = failuresOn(node);
+  if (index.size === 0) return 0;
   const name = failCountName(r);
-  const names = [name];
-  if (name !== r.id) names.push(r.id);
   let total = 0;
   let lastFailure = 0;
-  for (const [k, v] of node.attrs) {
-    for (const n of names) {
-      if (k === `fail-count-${n}` || k.startsWith(`fail-count-${n}#`)) total = addScores(total, parseScore(v));
-      if (k === `last-failure-${n}` || k.startsWith(`last-failure-${n}#`)) lastFailure = Math.max(lastFailure, Number(v) || 0);
-    }
+  for (const n of name !== r.id ? [name, r.id] : [name]) {
+    const e = index.get(n);
+    if (!e) continue;
+    total = addScores(total, e.total);
+    lastFailure = Math.max(lastFailure, e.lastFailure);
   }
   if (total > 0 && r.failureTimeoutMs > 0 && lastFailure > 0) {
     const expires = lastFailure + Math.ceil(r.failureTimeoutMs / 1000);
