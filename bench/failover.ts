@@ -241,7 +241,11 @@ function saveLogs(R: number, tag: string): void {
   }
 }
 
-function markdown(summary: Record<string, unknown>[], idle: Idle[], meta: Record<string, unknown>): string {
+function markdown(summary: Record<string, unknown>[], idle: Idle[], meta: Record<string, unknown>, results: RunResult[] = []): string {
+  const failed = results.filter((r) => r.downtimeMs === undefined);
+  const failedText = failed.length
+    ? `\n## Runs without a figure\n\n${failed.map((r) => `- ${r.scenario} #${r.run}: ${r.note ?? 'no recovery'}`).join('\n')}\n\nThe hosts' logs of such runs are kept under \`${LOGS_DIR}/RUN/\` on the machine that ran the bench.\n`
+    : '';
   const row = (x: any) => {
     const d = x.downtime_ms;
     return `| ${x.scenario} | ${x.runs} | ${d ? `${d.min}` : '–'} | ${d ? `**${d.p50}**` : '–'} | ${d ? `${d.max}` : '–'} | ${x.failed} | ${x.overlap_windows} |`;
@@ -249,9 +253,11 @@ function markdown(summary: Record<string, unknown>[], idle: Idle[], meta: Record
   const idleRows = idle.map((i) => `| ${i.node} | ${i.tandemdCpuPct} % | ${i.tandemdChildrenCpuPct} % | ${i.tandemdRssMiB} MiB | ${i.etcdCpuPct} % | ${i.etcdRssMiB} MiB |`);
   return `# Failover benchmark (3-node network-namespace lab)
 
-Recorded by \`${meta.command}\` on ${meta.date} (${meta.machine}; load average
-${(meta.loadAverageAtStart as number[]).join(' / ')} at the start and ${(meta.loadAverageAtEnd as number[]).join(' / ')} at the end: the machine's
-2 cores were shared with other work, so every figure here is on a busy machine).
+Recorded by \`${meta.command}\` on ${meta.date} (${meta.machine}${
+    meta.loadAverageAtStart
+      ? `; load average ${(meta.loadAverageAtStart as number[]).join(' / ')} at the start and ${(meta.loadAverageAtEnd as number[]).join(' / ')} at the end`
+      : ''
+  }: the machine's 2 cores were shared with other work, so every figure here is on a busy machine).
 Lab: 3 hosts (own network, mount, UTS and PID namespaces), one etcd 3.4 member each (heartbeat
 ${meta.etcdHeartbeatMs} ms, election ${meta.etcdElectionMs} ms, --pre-vote), tandemd on each host with the etcd store, and a
 client namespace. CIB: VIP \`ocf:heartbeat:IPaddr2\` with a 1 s monitor, colocated with a clone of a
@@ -294,7 +300,7 @@ CPU is % of one core; the machine has 2 cores shared with other work, so figures
 tandemd processes that died on a powered host and were started again by the bench (as an init
 system's restart-on-failure would): ${(meta.tandemdRestarts as unknown[]).length}.
 Every run's figures are in \`bench/failover-results.json\`.
-`;
+${failedText}`;
 }
 
 function fmt(summary: Record<string, any>[], sc: string): string {
@@ -303,6 +309,14 @@ function fmt(summary: Record<string, any>[], sc: string): string {
 }
 
 async function main(): Promise<number> {
+  const render = opt('render');
+  if (render) {
+    // --render RESULTS.json: write the table again from recorded results, without a lab
+    const r = JSON.parse(readFileSync(render, 'utf8')) as { meta: Record<string, unknown>; summary: Record<string, unknown>[]; idle: Idle[]; runs: RunResult[] };
+    writeFileSync(mdFile, markdown(r.summary, r.idle, r.meta, r.runs));
+    log(`wrote ${mdFile} from ${render}`);
+    return 0;
+  }
   const why = labPrerequisites() ?? (tandemdAvailable() ? undefined : 'bin/tandemd.mjs is missing');
   if (why) {
     log(`cannot run: ${why}`);
@@ -396,7 +410,7 @@ async function main(): Promise<number> {
       loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     };
     writeFileSync(outFile, JSON.stringify({ meta, summary, idle, runs: results }, null, 2) + '\n');
-    writeFileSync(mdFile, markdown(summary, idle, meta));
+    writeFileSync(mdFile, markdown(summary, idle, meta, results));
     log(`wrote ${outFile} and ${mdFile} (${meta.wallSeconds} s)`);
     return 0;
   } finally {
