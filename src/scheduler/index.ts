@@ -49,7 +49,14 @@ function applyTickets(ws: WorkingSet): void {
     if (dep.lossPolicy === 'fence' && t !== undefined && !t.granted) fenceTicketHolders(ws, dep.rsc, dep.role);
     // For the promoted role, only loss-policy=stop stops the whole resource; the rest is decided when promoting.
     if (dep.role === 'Promoted' && dep.lossPolicy !== 'stop') continue;
-    if (dep.lossPolicy === 'freeze' && t?.granted !== true && dep.rsc.runningOn.length > 0) continue;
+    if (dep.lossPolicy === 'freeze' && t?.granted !== true) {
+      // Freeze: what runs is left exactly as it is (no recovery, no stop); nothing new starts.
+      for (const r of descendants(dep.rsc)) {
+        if (r.runningOn.length > 0) r.managed = false;
+        else for (const id of r.allowed.keys()) r.allowed.set(id, -1_000_000);
+      }
+      continue;
+    }
     for (const r of descendants(dep.rsc)) {
       for (const id of r.allowed.keys()) r.allowed.set(id, -1_000_000);
     }

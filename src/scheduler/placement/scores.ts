@@ -133,6 +133,8 @@ function applyStickinessAndFailures(ws: WorkingSet): void {
   for (const top of ws.resources) {
     for (const r of descendants(top)) {
       if (r.kind !== 'primitive') continue;
+      // An unmanaged resource stays where it is active, and whatever is tied to it knows it.
+      if (r.stickToNode && r.allowed.has(r.stickToNode.id)) r.allowed.set(r.stickToNode.id, INFINITY);
       if (r.managed && r.stickiness !== 0 && r.runningOn.length === 1) {
         const node = r.runningOn[0]!;
         if (r.allowed.has(node.id) || !ws.options.symmetricCluster) {
