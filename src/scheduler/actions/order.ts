@@ -19,7 +19,9 @@ export function actionsFor(graph: ActionGraph, r: Resource, task: string): Actio
   const found = graph.find(r, task);
   if (found.length) return found;
   // A placeholder: nothing to do, and nothing that could be done.
-  const runnable = (task === 'stop' || task === 'demote') && r.managed && !r.blocked;
+  // An unmanaged resource that is active already is what a start would give: it satisfies orders.
+  const activeUnmanaged = !r.managed && r.runningOn.length > 0 && (task === 'start' || (task === 'promote' && r.role === 'Promoted'));
+  const runnable = ((task === 'stop' || task === 'demote') && r.managed && !r.blocked) || activeUnmanaged;
   return [graph.create({ task, rsc: r, optional: true, runnable })];
 }
 
