@@ -118,7 +118,11 @@ function createUnfencing(ws: WorkingSet, graph: ActionGraph): Action[] {
 }
 
 export function schedule(cib: Cib, now: number, opts: ScheduleOptions = {}): ScheduleResult {
-  const ws = unpackCib(cib, now);
+  return scheduleWorkingSet(unpackCib(cib, now), opts);
+}
+
+/** Schedules an already unpacked working set (it is changed by placement). */
+export function scheduleWorkingSet(ws: WorkingSet, opts: ScheduleOptions = {}): ScheduleResult {
   if (opts.scores) ws.scoreLog = [];
   unpackConstraints(ws);
   computeInitialScores(ws);

@@ -2,7 +2,7 @@
 // Cluster Transition" and "Revised Cluster Status" (plus the allocation scores with --show-scores).
 // Pure: `now` is an argument; the caller decides where it comes from.
 import type { Cib } from '../cib/model.ts';
-import { schedule } from './index.ts';
+import { scheduleWorkingSet } from './index.ts';
 import { buildTransition } from './transition.ts';
 import { unpackCib } from './unpack/index.ts';
 import { formatStatus } from './display.ts';
@@ -56,11 +56,13 @@ export function simulationReport(cib: Cib, now: number, opts: ReportOptions = {}
   const out: string[] = [];
   const dateLine = opts.fromExecutionDate ? `Using the original execution date of: ${formatExecutionDate(now)}` : undefined;
   if (dateLine) out.push(dateLine);
-  const result = schedule(cib, now, { scores: opts.showScores === true });
+  // The status is shown before placement, which annotates the working set as it goes.
+  const ws = unpackCib(cib, now);
+  const current = statusSection(ws);
+  const result = scheduleWorkingSet(ws, { scores: opts.showScores === true });
   const disabled = disabledLine(result.ws);
   if (disabled) out.push(disabled, '');
-  // The status is shown from a fresh unpack: placement annotates the working set as it goes.
-  out.push('Current cluster status:', ...statusSection(unpackCib(cib, now)), '');
+  out.push('Current cluster status:', ...current, '');
   if (opts.showScores) {
     out.push('Allocation Scores:', ...result.scores, '');
   }
