@@ -139,6 +139,7 @@ export class AuditorProcess {
       '--vips', (opts.vips ?? state.vips).join(','),
       '--interval-ms', String(opts.intervalMs ?? 20),
       '--max-duration-ms', String(opts.maxDurationMs ?? 600_000),
+      '--max-samples', String(Math.ceil((opts.maxDurationMs ?? 600_000) / (opts.intervalMs ?? 20)) + 10),
       ...(opts.watch ?? []).flatMap((w) => ['--watch', w]),
     ];
     this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], cwd: REPO_ROOT });

@@ -23,8 +23,8 @@ if (!host || !port) {
 }
 const intervalMs = Math.max(1, Number(opt('interval-ms', '20')));
 const timeoutMs = Number(opt('timeout-ms', '200'));
-const durationMs = Math.min(Number(opt('duration-ms', '30000')), 600_000);
-const maxCount = Math.min(Number(opt('max-count', '5000')), 100_000);
+const durationMs = Math.min(Number(opt('duration-ms', '30000')), 3_600_000);
+const maxCount = Math.min(Number(opt('max-count', '5000')), 200_000);
 const now = () => performance.timeOrigin + performance.now();
 const r1 = (x) => Math.round(x * 10) / 10;
 
