@@ -15,17 +15,48 @@
 #     for ocf:openstack:* agents), started after the database and the broker;
 #   - an active/passive group (cinder-volume + neutron-l3 stand-ins) that follows the VIP;
 #   - order and colocation constraints, and a resource set.
-# NODES (default "controller1 controller2 controller3") are the controllers; VIP the address
-# (default 10.77.0.100, inside the lab's range); TANDEM (default: the CLI of this checkout).
+#
+# Settings (environment):
+#   NODES      the controllers. Default: the nodes of the live cluster (tandem status), else
+#              "controller1 controller2 controller3" (offline, or a cluster without nodes yet).
+#   VIP        the virtual IP (default 10.77.0.100, inside the lab's range).
+#   VIP_AGENT  the VIP's agent. Default ocf:heartbeat:IPaddr2, except on a cluster whose store is
+#              embedded (tandem demo: every node on this one machine, maybe not root), where
+#              ocf:heartbeat:Dummy stands in. IPaddr2 needs root and an interface on VIP's subnet
+#              on every node (the lab has one).
+#   API_AGENT  stand-in for the ocf:openstack:* API agents (default ocf:heartbeat:Dummy).
+#   DB_AGENT   stand-in for galera (default ocf:pacemaker:Stateful).
+#   TANDEM     the CLI (default: the one of this checkout).
+# Against tandem demo (it prints the token and writes it to a file):
+#   TANDEM_URL=http://127.0.0.1:7480 TANDEM_TOKEN=$(cat /tmp/tandem-demo-7480.token) examples/openstack-ha.sh
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 TANDEM=${TANDEM:-"node $here/../bin/tandem.mjs"}
-NODES=${NODES:-"controller1 controller2 controller3"}
+
+# What the live cluster says about itself (nothing when working on a file or when it is unreachable).
+live=""
+if [ -z "${TANDEM_CIB_FILE:-}" ]; then
+  live=$($TANDEM status --json 2>/dev/null | node -e '
+    let t = ""; process.stdin.on("data", (d) => (t += d)).on("end", () => {
+      try { const s = JSON.parse(t); console.log(`${s.store ?? ""}|${(s.nodes ?? []).map((n) => n.name).join(" ")}`); } catch {}
+    });') || live=""
+fi
+live_store=${live%%|*}
+live_nodes=${live#*|}
+NODES=${NODES:-${live_nodes:-"controller1 controller2 controller3"}}
 VIP=${VIP:-10.77.0.100}
+case "$live_store" in
+  embedded*) VIP_AGENT=${VIP_AGENT:-ocf:heartbeat:Dummy} ;;
+  *) VIP_AGENT=${VIP_AGENT:-ocf:heartbeat:IPaddr2} ;;
+esac
 # Stand-ins: use the real agents when they are installed on the nodes.
 API_AGENT=${API_AGENT:-ocf:heartbeat:Dummy}
 DB_AGENT=${DB_AGENT:-ocf:pacemaker:Stateful}
+case "$VIP_AGENT" in
+  *:IPaddr2) vip_params="ip=$VIP cidr_netmask=24" ;;
+  *) vip_params="" ; echo "# $VIP_AGENT stands in for the virtual IP $VIP (set VIP_AGENT=ocf:heartbeat:IPaddr2 for a real one)" ;;
+esac
 
 t() {
   echo "+ tandem $*"
@@ -39,7 +70,8 @@ t property set stonith-enabled=false no-quorum-policy=stop
 t property set cluster-recheck-interval=5min
 
 # --- the virtual IP and HAProxy in front of every API ------------------------------------------
-t resource create vip ocf:heartbeat:IPaddr2 ip="$VIP" cidr_netmask=24 \
+# shellcheck disable=SC2086
+t resource create vip "$VIP_AGENT" $vip_params \
   op monitor interval=30s timeout=20s meta resource-stickiness=100
 t resource create haproxy ocf:heartbeat:Dummy op monitor interval=10s clone interleave=true
 # HAProxy runs on every controller; the VIP goes where an HAProxy runs.

@@ -2,6 +2,8 @@
 // command-line flags. Everything is validated when it is loaded; an error names the setting, where
 // it came from and what is wrong, and nothing starts with a bad configuration.
 import { readFileSync } from 'node:fs';
+import { loadKeyFile } from '../api/secrets.ts';
+import { parseToken } from '../api/auth.ts';
 import { tmpdir } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +30,21 @@ export interface TandemdConfig {
   logFormat: 'json' | 'text';
   /** Timing budget overrides (ms), checked by membership's validation. */
   timing: Record<string, number>;
+  /** Serve the API over HTTPS with this PEM certificate and key (both or neither). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /**
+   * Bootstrap admin (created, or its password replaced, at start): user name (default "admin"),
+   * password from --admin-password-file / TANDEM_ADMIN_PASSWORD, token (tdm_...) from
+   * --admin-token-file / TANDEM_ADMIN_TOKEN. Set when any of them is given.
+   */
+  adminUser?: string;
+  adminPasswordFile?: string;
+  adminTokenFile?: string;
+  /** Resolved at load time from the files or the environment (never from a flag: no secrets in ps). */
+  admin?: { user: string; password?: string; token?: string };
+  /** Key of secret resource parameters (32 bytes raw, hex or base64); default: the cluster key in the store. */
+  secretsKeyFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +75,12 @@ const SETTINGS: Array<{ key: keyof TandemdConfig; flag: string; env: string }> =
   { key: 'stateDir', flag: 'state-dir', env: 'TANDEM_STATE_DIR' },
   { key: 'logLevel', flag: 'log-level', env: 'TANDEM_LOG_LEVEL' },
   { key: 'logFormat', flag: 'log-format', env: 'TANDEM_LOG_FORMAT' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'TANDEM_TLS_CERT' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'TANDEM_TLS_KEY' },
+  { key: 'adminUser', flag: 'admin-user', env: 'TANDEM_ADMIN_USER' },
+  { key: 'adminPasswordFile', flag: 'admin-password-file', env: 'TANDEM_ADMIN_PASSWORD_FILE' },
+  { key: 'adminTokenFile', flag: 'admin-token-file', env: 'TANDEM_ADMIN_TOKEN_FILE' },
+  { key: 'secretsKeyFile', flag: 'secrets-key-file', env: 'TANDEM_SECRETS_KEY_FILE' },
 ];
 
 export const USAGE = `usage: tandemd --cluster NAME --node NAME --node-id N --address IP
@@ -65,6 +88,12 @@ export const USAGE = `usage: tandemd --cluster NAME --node NAME --node-id N --ad
                [--api-port P] [--api-host IP] [--state-dir DIR] [--config FILE]
                [--log-level debug|info|warn|error] [--log-format json|text]
                [--timing NAME=MS ...]
+               [--tls-cert FILE --tls-key FILE] [--secrets-key-file FILE]
+               [--admin-user NAME] [--admin-password-file FILE] [--admin-token-file FILE]
+The API (/api/v1, OpenAPI at /api/v1/openapi.json) is served on --api-port, over HTTPS with
+--tls-cert/--tls-key. The bootstrap admin gets its password from --admin-password-file or
+TANDEM_ADMIN_PASSWORD and a token (tdm_..., see 'tandem demo') from --admin-token-file or
+TANDEM_ADMIN_TOKEN; without a token one can be created with POST /api/v1/auth/tokens.
 Every flag can also come from TANDEM_<FLAG> (e.g. TANDEM_NODE_ID) or a JSON file (--config,
 TANDEM_CONFIG) with camelCase keys; flags win over the environment, which wins over the file.`;
 
@@ -249,6 +278,40 @@ export function loadConfig(opts: LoadOptions = {}): TandemdConfig {
     }
   }
 
+  const tlsCert = str(merged, 'tlsCert', src('tlsCert'));
+  const tlsKey = str(merged, 'tlsKey', src('tlsKey'));
+  if (tlsCert && !tlsKey) throw new ConfigError('tls-key', 'is required with --tls-cert (the PEM private key of the certificate)');
+  if (tlsKey && !tlsCert) throw new ConfigError('tls-cert', 'is required with --tls-key (the PEM certificate)');
+  if (tlsCert) pemFile('tls-cert', tlsCert, /-----BEGIN CERTIFICATE-----/, 'a PEM certificate');
+  if (tlsKey) pemFile('tls-key', tlsKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a PEM private key');
+
+  const adminUser = str(merged, 'adminUser', src('adminUser'));
+  if (adminUser !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(adminUser)) throw new ConfigError('admin-user', `'${adminUser}' must be 1-64 letters, digits, '.', '_', '@' or '-'`);
+  const adminPasswordFile = str(merged, 'adminPasswordFile', src('adminPasswordFile'));
+  const adminTokenFile = str(merged, 'adminTokenFile', src('adminTokenFile'));
+  let adminPassword: string | undefined;
+  if (adminPasswordFile) adminPassword = secretFile('admin-password-file', adminPasswordFile);
+  else if (env.TANDEM_ADMIN_PASSWORD) adminPassword = env.TANDEM_ADMIN_PASSWORD;
+  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError(adminPasswordFile ? 'admin-password-file' : 'TANDEM_ADMIN_PASSWORD', 'the admin password must have at least 8 characters');
+  let adminToken: string | undefined;
+  const tokenSetting = adminTokenFile ? 'admin-token-file' : 'TANDEM_ADMIN_TOKEN';
+  if (adminTokenFile) adminToken = secretFile('admin-token-file', adminTokenFile);
+  else if (env.TANDEM_ADMIN_TOKEN) adminToken = env.TANDEM_ADMIN_TOKEN.trim();
+  if (adminToken !== undefined && !parseToken(adminToken)) throw new ConfigError(tokenSetting, 'the admin token must look like tdm_<16 hex digits>_<at least 20 base64url characters>, e.g. tdm_$(openssl rand -hex 8)_$(openssl rand -hex 24)');
+  const admin =
+    adminUser !== undefined || adminPassword !== undefined || adminToken !== undefined
+      ? { user: adminUser ?? 'admin', ...(adminPassword !== undefined ? { password: adminPassword } : {}), ...(adminToken !== undefined ? { token: adminToken } : {}) }
+      : undefined;
+
+  const secretsKeyFile = str(merged, 'secretsKeyFile', src('secretsKeyFile'));
+  if (secretsKeyFile) {
+    try {
+      loadKeyFile(secretsKeyFile);
+    } catch (err) {
+      throw new ConfigError('secrets-key-file', (err as Error).message.replace(/^secrets key file /, ''));
+    }
+  }
+
   return {
     cluster,
     node,
@@ -263,7 +326,37 @@ export function loadConfig(opts: LoadOptions = {}): TandemdConfig {
     logLevel,
     logFormat,
     timing,
+    ...(tlsCert ? { tlsCert } : {}),
+    ...(tlsKey ? { tlsKey } : {}),
+    ...(adminUser !== undefined ? { adminUser } : {}),
+    ...(adminPasswordFile ? { adminPasswordFile } : {}),
+    ...(adminTokenFile ? { adminTokenFile } : {}),
+    ...(admin ? { admin } : {}),
+    ...(secretsKeyFile ? { secretsKeyFile } : {}),
   };
+}
+
+/** Reads a file holding one secret (trailing newline dropped); errors name the setting. */
+function secretFile(setting: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const v = text.replace(/\r?\n$/, '');
+  if (!v) throw new ConfigError(setting, `${path} is empty`);
+  return v;
+}
+
+function pemFile(setting: string, path: string, re: RegExp, what: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!re.test(text)) throw new ConfigError(setting, `${path} does not hold ${what}`);
 }
 
 /** TANDEM_TIMING_<NAME>=MS, e.g. TANDEM_TIMING_LEASETTLMS=2000 (name matched case-insensitively later). */

@@ -1,5 +1,6 @@
 // tandemd's composition root: one node of a cluster — store, node agent (membership, executor,
-// history), the DC controller (active while this node is DC), the fencer and the status API.
+// history), the DC controller (active while this node is DC), the fencer and the API (src/api:
+// authenticated, TLS when configured, audit, events, metrics, alerts, OpenAPI).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CibStore } from '../cib/cib-store.ts';
@@ -12,8 +13,9 @@ import type { MembershipView, TimingBudget } from '../membership/types.ts';
 import { NodeAgent } from '../node/node-agent.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { TandemdConfig } from './config.ts';
-import { startHttpServer, type HttpServer } from './http.ts';
-import { buildStatus } from './status.ts';
+import { startApiServer, type ApiServer } from '../api/server.ts';
+import type { EventHub } from '../api/events.ts';
+import { API_PREFIX } from '../api/contract.ts';
 
 export interface TandemdDeps {
   /** Share a store (several nodes in one process on the embedded store). Not closed by stop(). */
@@ -24,8 +26,14 @@ export interface TandemdDeps {
   controllerTiming?: Partial<ControllerTiming>;
   /** Voters of the membership (default: the configured nodes). */
   voters?: string[];
-  /** Start the HTTP server (default true). */
+  /** Serve the API (default true). */
   http?: boolean;
+  /** Bootstrap admin (default: the configuration's `admin`). */
+  admin?: { user: string; password?: string; token?: string };
+  /** Share one event hub among the API servers of one process (the demo). */
+  hub?: EventHub;
+  /** Run alert agents from this node's API (default true). */
+  alerts?: boolean;
 }
 
 export interface Tandemd {
@@ -34,14 +42,15 @@ export interface Tandemd {
   readonly agent: NodeAgent;
   readonly controller: Controller;
   readonly cib: CibStore;
-  readonly server: HttpServer | undefined;
+  /** The API server (when serving). */
+  readonly api: ApiServer | undefined;
   readonly logger: Logger;
-  /** Base URL of the status API (when serving). */
+  /** Base URL of the API (when serving), e.g. http://127.0.0.1:7480; the routes are under /api/v1. */
   readonly url: string | undefined;
   /** Clean stop: stops this node's resources, leaves the cluster, closes the API. */
   stop(): Promise<void>;
-  /** Crash: silence at once (no clean leave), as if the process died. */
-  kill(): void;
+  /** Crash: silence at once (no clean leave), as if the process died; resolves once the API port is free. */
+  kill(): Promise<void>;
 }
 
 /** Timing names as given in any case (TANDEM_TIMING_HEARTBEATMS) mapped to the budget's. */
@@ -113,7 +122,7 @@ export async function startTandemd(config: TandemdConfig, deps: TandemdDeps = {}
   }
   const timing = normalizeTiming(config.timing);
   resolveTimingBudget(timing);
-  let server: HttpServer | undefined;
+  let api: ApiServer | undefined;
   const agentLog = logger.child({ component: 'node' });
   const agent = await NodeAgent.start({
     store,
@@ -124,7 +133,8 @@ export async function startTandemd(config: TandemdConfig, deps: TandemdDeps = {}
     timing,
     ...(deps.voters ? { voters: deps.voters } : {}),
     executor: { rscTmpDir: rscTmp },
-    api: `http://${config.apiHost ?? config.address}:${config.apiPort}`,
+    ...(config.secretsKeyFile ? { secrets: { keyFile: config.secretsKeyFile } } : {}),
+    api: `${config.tlsCert ? 'https' : 'http'}://${config.apiHost ?? config.address}:${config.apiPort}`,
     log: (line) => agentLog.info(line),
   });
   const fencer = deps.fencer ?? storeBackedFencer(agent.cib, () => agent.membership, config.node, logger);
@@ -139,28 +149,36 @@ export async function startTandemd(config: TandemdConfig, deps: TandemdDeps = {}
     ...(deps.controllerTiming ? { timing: deps.controllerTiming } : {}),
   });
   controller.start();
-  const startedAt = Date.now();
   if (deps.http !== false) {
+    const host = config.apiHost ?? config.address;
+    const admin = deps.admin ?? config.admin;
     try {
-      server = await startHttpServer({ host: config.apiHost ?? config.address, port: config.apiPort, logger });
+      api = await startApiServer({
+        store,
+        cluster: config.cluster,
+        node: config.node,
+        cib: agent.cib,
+        view: agent.membership,
+        host,
+        port: config.apiPort,
+        ...(config.tlsCert && config.tlsKey ? { tls: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
+        ...(admin ? { admin } : {}),
+        ...(config.secretsKeyFile ? { secrets: { keyFile: config.secretsKeyFile } } : {}),
+        ...(deps.hub ? { hub: deps.hub } : {}),
+        ...(deps.alerts === false ? { alerts: false as const } : {}),
+        log: (line) => logger.info(line, { component: 'api' }),
+        extraRoutes: (app) => {
+          // An unauthenticated pointer (no cluster data): where the API and its description are.
+          app.get('/', async () => ({ tandemd: config.node, cluster: config.cluster, api: API_PREFIX, openapi: `${API_PREFIX}/openapi.json`, auth: 'Authorization: Bearer <token>' }));
+        },
+      });
     } catch (err) {
       controller.stop();
       agent.kill();
-      throw new Error(`cannot serve the API on ${config.apiHost ?? config.address}:${config.apiPort}: ${(err as Error).message}`);
+      if (ownStore) await store.close().catch(() => {});
+      throw new Error(`cannot serve the API on ${host}:${config.apiPort}: ${(err as Error).message}`);
     }
-    const sources = {
-      cluster: config.cluster,
-      node: config.node,
-      storeDescription: store.description,
-      cib: agent.cib,
-      view: agent.membership,
-      controller: () => controller.status(),
-      startedAt,
-    };
-    server.route('GET', '/status', async () => ({ body: (await buildStatus(sources)).json }));
-    server.route('GET', '/status.txt', async () => ({ body: (await buildStatus(sources)).text }));
-    server.route('GET', '/', async () => ({ body: { tandemd: config.node, cluster: config.cluster, routes: ['/status', '/status.txt'] } }));
-    logger.info(`serving the status API at ${server.url}/status`);
+    if (admin) logger.info(`bootstrap admin ${admin.user} set up (${admin.token ? 'with the configured token' : 'password only: create a token with POST /api/v1/auth/tokens'})`);
   }
   let stopped = false;
   return {
@@ -169,23 +187,23 @@ export async function startTandemd(config: TandemdConfig, deps: TandemdDeps = {}
     agent,
     controller,
     cib: agent.cib,
-    server,
+    api,
     logger,
-    url: server?.url,
+    url: api?.url,
     async stop() {
       if (stopped) return;
       stopped = true;
       controller.stop();
       await agent.stop();
-      await server?.close();
+      await api?.close().catch(() => {});
       if (ownStore) await store.close();
     },
     kill() {
-      if (stopped) return;
+      if (stopped) return Promise.resolve();
       stopped = true;
       controller.stop();
       agent.kill();
-      void server?.close();
+      return api ? api.close().catch(() => {}) : Promise.resolve();
     },
   };
 }

@@ -14,6 +14,7 @@ import { Membership, nowMs } from '../membership/membership.ts';
 import type { NoQuorumPolicy, SelfFenceHook, TimingBudget } from '../membership/types.ts';
 import type { TransitionAction } from '../scheduler/transition.ts';
 import { StoreAttributeBackend } from './store-attributes.ts';
+import { clusterKey, decryptForAgent, isEncrypted, loadKeyFile, scrubText } from '../api/secrets.ts';
 
 export interface NodeAgentOptions {
   store: Store;
@@ -32,6 +33,12 @@ export interface NodeAgentOptions {
   /** Override the configuration's no-quorum-policy. */
   noQuorumPolicy?: NoQuorumPolicy;
   api?: string;
+  /**
+   * Secret parameters (stored as enc:v1:..., see src/api/secrets.ts): the key, or a key file;
+   * default the cluster key in the store. Only the agent sees the clear values; the history keeps
+   * (and digests) the stored ones.
+   */
+  secrets?: { key?: Buffer; keyFile?: string };
   log?: (line: string) => void;
 }
 
@@ -75,6 +82,7 @@ export class NodeAgent {
   lastQuorumLoss: QuorumLossReport | undefined;
   /** Resolves when the current quorum-loss stop is over. */
   quorumLossDone: Promise<void> = Promise.resolve();
+  private secretKey: Promise<Buffer> | undefined;
 
   private constructor(private readonly opts: NodeAgentOptions) {
     this.cib = new CibStore(opts.store, opts.cluster);
@@ -213,10 +221,10 @@ export class NodeAgent {
     let result: OperationResult;
     if (a.task === 'monitor' && a.intervalMs > 0) {
       // First run now (its result confirms the action), then every interval.
-      result = await this.executor.execute({ ...opReq });
-      if (!this.dead && result.status === 'done' && (result.rc === a.expectedRc || result.rc === 0 || result.rc === 8)) this.startMonitor(a, opReq);
+      result = await this.execute({ ...opReq });
+      if (!this.dead && result.status === 'done' && (result.rc === a.expectedRc || result.rc === 0 || result.rc === 8)) await this.startMonitor(a, opReq);
     } else {
-      result = await this.executor.execute(opReq);
+      result = await this.execute(opReq);
     }
     if (this.dead) return;
     this.track(a, opReq, result);
@@ -246,6 +254,48 @@ export class NodeAgent {
     } catch (err) {
       this.log(`${node}: could not record ${a.key}: ${(err as Error).message}`);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Secret parameters: requests, `active` and the history hold the stored (encrypted) values; the
+  // agent alone gets the clear ones, and what it prints back (exit reason) is scrubbed of them.
+
+  private key(): Promise<Buffer> {
+    const s = this.opts.secrets;
+    if (!this.secretKey) {
+      this.secretKey = s?.key ? Promise.resolve(s.key) : s?.keyFile ? Promise.resolve().then(() => loadKeyFile(s.keyFile!)) : clusterKey(this.opts.store, this.opts.cluster);
+      this.secretKey.catch(() => (this.secretKey = undefined));
+    }
+    return this.secretKey;
+  }
+
+  /** The request as the agent runs it: secret parameters decrypted (the key is fetched only when one is encrypted). */
+  private async forAgent(req: OperationRequest): Promise<{ req: OperationRequest; secrets: string[] }> {
+    const params = req.rsc.params;
+    if (!Object.values(params).some((v) => isEncrypted(v))) return { req, secrets: [] };
+    const clear = decryptForAgent(params, await this.key());
+    const secrets = Object.keys(params).filter((k) => isEncrypted(params[k])).map((k) => clear[k]!).filter((v) => v.length > 0);
+    return { req: { ...req, rsc: { ...req.rsc, params: clear } }, secrets };
+  }
+
+  /** Runs one operation with the clear parameters; a secret that cannot be decrypted fails it (rc 6, not configured). */
+  private async execute(req: OperationRequest): Promise<OperationResult> {
+    let clear: { req: OperationRequest; secrets: string[] };
+    const startedAt = Date.now();
+    try {
+      clear = await this.forAgent(req);
+    } catch (err) {
+      const reason = `secret parameter of ${req.rsc.id} cannot be decrypted: ${(err as Error).message}`;
+      this.log(`${this.opts.node}: ${req.action} ${req.rsc.id}: ${reason}`);
+      return { rc: 6, status: 'error', stdout: '', stderr: '', exitReason: reason, startedAt, durationMs: Date.now() - startedAt };
+    }
+    const result = await this.executor.execute(clear.req);
+    if (clear.secrets.length) {
+      if (result.exitReason) result.exitReason = scrubText(result.exitReason, clear.secrets);
+      result.stdout = scrubText(result.stdout, clear.secrets);
+      result.stderr = scrubText(result.stderr, clear.secrets);
+    }
+    return result;
   }
 
   private operationRequest(a: TransitionAction): OperationRequest {
@@ -313,13 +363,22 @@ export class NodeAgent {
     }
   }
 
-  private startMonitor(a: TransitionAction, opReq: OperationRequest): void {
+  private async startMonitor(a: TransitionAction, opReq: OperationRequest): Promise<void> {
     const id = opReq.rsc.id;
     const historyId = a.historyId ?? a.rsc!;
     const cur = this.active.get(id);
     if (cur) cur.monitors.set(a.intervalMs, { expectedRc: a.expectedRc, timeoutMs: a.timeoutMs });
-    this.executor.startRecurring({ ...opReq, action: 'monitor' }, (ev) => {
+    let clear: { req: OperationRequest; secrets: string[] };
+    try {
+      clear = await this.forAgent({ ...opReq, action: 'monitor' });
+    } catch (err) {
+      this.log(`${this.opts.node}: cannot start the monitor of ${id}: ${(err as Error).message}`);
+      return;
+    }
+    if (this.dead) return;
+    this.executor.startRecurring(clear.req, (ev) => {
       if (this.dead) return;
+      if (ev.result.exitReason && clear.secrets.length) ev.result.exitReason = scrubText(ev.result.exitReason, clear.secrets);
       const failed = ev.result.status !== 'done' || ev.result.rc !== a.expectedRc;
       if (!ev.changed && !failed) return;
       if (!ev.changed && failed) return; // already recorded: keep last-rc-change
@@ -391,7 +450,7 @@ export class NodeAgent {
       list
         .filter((r) => r.role === 'Promoted')
         .map(async (r) => {
-          const res = await this.executor.execute({ rsc: r.spec, action: 'demote', intervalMs: 0, timeoutMs: 20_000 });
+          const res = await this.execute({ rsc: r.spec, action: 'demote', intervalMs: 0, timeoutMs: 20_000 });
           if (res.status === 'done' && res.rc === 0) r.role = 'Started';
           this.recordLocal(r, 'demote', res);
         }),
@@ -399,7 +458,7 @@ export class NodeAgent {
     if (mode === 'demote') return;
     await Promise.all(
       list.map(async (r) => {
-        const res = await this.executor.execute({ rsc: r.spec, action: 'stop', intervalMs: 0, timeoutMs: 20_000 });
+        const res = await this.execute({ rsc: r.spec, action: 'stop', intervalMs: 0, timeoutMs: 20_000 });
         if (res.status === 'done' && res.rc === 0) this.active.delete(r.id);
         this.recordLocal(r, 'stop', res);
       }),
