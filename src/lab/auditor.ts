@@ -4,11 +4,11 @@
 // /proc, attributed to a host by their network namespace. Bounded by --max-samples and duration.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { AuditSample } from './analysis.ts';
 import { netnsInode } from './lab.ts';
-import { nsInode, procInfo } from './procs.ts';
+import { nsInode } from './procs.ts';
 import type { LabState } from './state.ts';
 
 export interface WatchedProcess {
@@ -157,9 +157,13 @@ export class Auditor {
         this.pidCache.set(pid, { host, resources: [] });
       }
       if (!host) continue;
-      const info = procInfo(pid);
-      if (!info) continue;
-      for (const w of this.watched) if (w.match(info.cmdline) && !held[w.name]!.includes(host)) held[w.name]!.push(host);
+      let cmdline: string[];
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((x) => x.length > 0);
+      } catch {
+        continue; // gone since readdir
+      }
+      for (const w of this.watched) if (w.match(cmdline) && !held[w.name]!.includes(host)) held[w.name]!.push(host);
     }
     for (const pid of this.pidCache.keys()) if (!seen.has(pid)) this.pidCache.delete(pid);
   }

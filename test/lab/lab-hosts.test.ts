@@ -75,7 +75,7 @@ describe('lab hosts', { skip, timeout: 300_000 }, () => {
     await waitEtcdHealthy(readState(R), 20_000);
   });
 
-  test('prober and auditor see a VIP moved by hand, with the overlap window while two hosts hold it', async () => {
+  test('prober and auditor see a VIP moved by hand, with the overlap window while two hosts hold it', async (t) => {
     const R = s.run;
     const vip = s.vips[0]!;
     const st = readState(R);
@@ -116,9 +116,10 @@ describe('lab hosts', { skip, timeout: 300_000 }, () => {
       assert.equal(d.hostBefore, 'c1');
       assert.equal(d.hostAfter, 'c2');
       assert.ok(d.downtimeMs !== undefined && d.downtimeMs < 5000);
-      // intervals: about one sample every 20 ms
+      // intervals: one sample every 20 ms on an idle machine; a loaded one (2 shared cores) stretches them
       const dt = (samples[samples.length - 1]!.t - samples[0]!.t) / (samples.length - 1);
-      assert.ok(dt < 60, `mean sample interval ${dt.toFixed(1)} ms`);
+      t.diagnostic(`auditor: ${samples.length} samples, mean interval ${dt.toFixed(1)} ms`);
+      assert.ok(dt < 200, `mean sample interval ${dt.toFixed(1)} ms`);
       assert.deepEqual(rootLabAddresses().filter((l) => l.includes(vip)), []);
     } finally {
       await auditor.stop();
