@@ -71,3 +71,40 @@ test('the timing budget is validated at load and the error names the broken sett
   assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--timing', 'heartbeatMs=-3'], validateTiming })).setting, 'timing.heartbeatMs');
   assert.doesNotThrow(() => loadConfig({ env: {}, argv: [...base, '--timing', 'heartbeatMs=40', '--timing', 'suspectMs=250'], validateTiming }));
 });
+
+test('API settings: TLS files, bootstrap admin from files or the environment, secrets key file; errors name the setting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-cfg-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, 'a-long-password\n');
+  const tok = join(dir, 'tok');
+  const token = `tdm_${'ab'.repeat(8)}_${'x'.repeat(30)}`;
+  writeFileSync(tok, token + '\n');
+  const sk = join(dir, 'secrets.key');
+  writeFileSync(sk, 'cd'.repeat(32));
+
+  const c = loadConfig({ env: {}, argv: [...base, '--tls-cert', cert, '--tls-key', key, '--admin-user', 'ops', '--admin-password-file', pw, '--admin-token-file', tok, '--secrets-key-file', sk] });
+  assert.equal(c.tlsCert, cert);
+  assert.deepEqual(c.admin, { user: 'ops', password: 'a-long-password', token });
+  assert.equal(c.secretsKeyFile, sk);
+  // The token and password may come from the environment (never from a flag); the user defaults to admin.
+  assert.deepEqual(loadConfig({ env: { TANDEM_ADMIN_TOKEN: token, TANDEM_ADMIN_PASSWORD: 'another-password' }, argv: base }).admin, { user: 'admin', password: 'another-password', token });
+  assert.equal(loadConfig({ env: {}, argv: base }).admin, undefined);
+
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--tls-cert', cert] })).setting, 'tls-key');
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--tls-key', key] })).setting, 'tls-cert');
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--tls-cert', key, '--tls-key', key] })).setting, 'tls-cert');
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--tls-cert', cert, '--tls-key', join(dir, 'missing')] })).setting, 'tls-key');
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--admin-token-file', pw] })).setting, 'admin-token-file');
+  const bad = errorOf(() => loadConfig({ env: { TANDEM_ADMIN_TOKEN: 'hunter2' }, argv: base }));
+  assert.equal(bad.setting, 'TANDEM_ADMIN_TOKEN');
+  assert.doesNotMatch(bad.message, /hunter2/);
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--admin-password-file', join(dir, 'missing')] })).setting, 'admin-password-file');
+  assert.equal(errorOf(() => loadConfig({ env: { TANDEM_ADMIN_PASSWORD: 'short' }, argv: base })).setting, 'TANDEM_ADMIN_PASSWORD');
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--admin-user', 'bad user'] })).setting, 'admin-user');
+  writeFileSync(join(dir, 'short.key'), 'abcd');
+  assert.equal(errorOf(() => loadConfig({ env: {}, argv: [...base, '--secrets-key-file', join(dir, 'short.key')] })).setting, 'secrets-key-file');
+});

@@ -1,5 +1,6 @@
 // tandemd as the lab runs it: the real command line (bin/tandemd.mjs) with --store embedded starts,
-// runs its resources, serves /status and /status.txt, and idles cheaply (CPU and RSS measured).
+// runs its resources, serves the API (a token is required; status through the typed client and as
+// text), and idles cheaply (CPU and RSS measured).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -7,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { ApiClient, ApiError } from '../../src/api/client.ts';
+import { makeToken } from '../../src/api/auth.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -30,7 +33,7 @@ function rssKb(pid: number): number {
   return Number(m?.[1] ?? 0);
 }
 
-test('tandemd --store embedded starts its resources and serves /status; idle CPU and RSS measured', async () => {
+test('tandemd --store embedded starts its resources and serves the API with a token; idle CPU and RSS measured', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tandemd-test-'));
   const cib = join(dir, 'cib.xml');
   writeFileSync(
@@ -45,34 +48,45 @@ test('tandemd --store embedded starts its resources and serves /status; idle CPU
       </resources><constraints/></configuration><status/></cib>`,
   );
   const port = await freePort();
+  const token = makeToken();
   const child = spawn(
     process.execPath,
     [join(ROOT, 'bin/tandemd.mjs'), '--cluster', 'solo', '--node', 'solo', '--node-id', '1', '--address', '127.0.0.1', '--store', 'embedded', '--cib', cib, '--api-port', String(port), '--state-dir', join(dir, 'state')],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TANDEM_ADMIN_TOKEN: token } },
   );
   let log = '';
   child.stderr.on('data', (d) => (log += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     const url = `http://127.0.0.1:${port}`;
+    const api = new ApiClient({ url, token });
     const t0 = Date.now();
-    let status: { resources: Array<{ id: string; role: string; nodes: string[] }>; dc: { name: string } | null } | undefined;
+    let status: Awaited<ReturnType<ApiClient['getStatus']>> | undefined;
     for (;;) {
       try {
-        const res = await fetch(`${url}/status`);
-        status = (await res.json()) as typeof status;
-        if (status!.resources.every((r) => r.role === 'Started')) break;
-      } catch {
-        /* not up yet */
+        status = await api.getStatus();
+        if (status.resources.length === 2 && status.resources.every((r) => r.role === 'Started')) break;
+      } catch (err) {
+        if (err instanceof ApiError && err.status >= 400 && err.status !== 503) throw err; // 401 etc.: a real failure (0: not up yet)
       }
       if (Date.now() - t0 > 30_000) assert.fail(`tandemd did not start its resources within 30 s; log:\n${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(status!.dc?.name, 'solo');
     assert.deepEqual(status!.resources.map((r) => `${r.id}@${r.nodes.join(',')}`).sort(), ['dummy@solo', 'sleeper@solo']);
-    const text = await (await fetch(`${url}/status.txt`)).text();
+    const text = await api.getStatusText();
     assert.match(text, /Current DC: solo/);
     assert.match(text, /dummy\s+\(ocf:heartbeat:Dummy\):\s+Started solo/);
+    assert.equal((await api.whoami()).user, 'admin');
+    // Without a token, or with a wrong one, nothing about the cluster is shown.
+    const anon = await fetch(`${url}/api/v1/status`);
+    assert.equal(anon.status, 401);
+    assert.doesNotMatch(await anon.text(), /dummy|sleeper/);
+    await assert.rejects(new ApiClient({ url, token: makeToken() }).getStatus(), (e: unknown) => e instanceof ApiError && e.status === 401);
+    // The unauthenticated root only says where the API and its description are.
+    const root = (await (await fetch(`${url}/`)).json()) as Record<string, string>;
+    assert.equal(root.openapi, '/api/v1/openapi.json');
+    assert.equal((await fetch(`${url}/status`)).status, 404);
     // Each decision is one JSON line with a sentence.
     assert.match(log, /"decision":true/);
     assert.match(log, /"msg":"started dummy on solo in \d+ ms/);
