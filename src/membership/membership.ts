@@ -8,7 +8,7 @@
 // as ages, never as foreign timestamps. Transit delay only makes an observer's estimate EARLIER.
 //
 // 1. A node N is quorate only while (a) it holds its lease (the store's lease-loss is local and
-//    early), (b) a store probe it SENT less than suspectMs ago succeeded, and (c) a majority of the
+//    early), (b) a store probe it SENT less than storeGraceMs ago succeeded, and (c) a majority of the
 //    voters (counting itself) echoed a heartbeat N sent less than suspectMs ago. Its heartbeats carry
 //    `q` = whether it was quorate when it sent them.
 // 2. Let s* be the send time of N's latest quorate heartbeat echoed by a majority. N's self-fencing
@@ -30,7 +30,10 @@
 //    regains quorum later does not restart anything by itself: only the DC starts resources.
 // 5. A vanished member key (lease expired in the store) alone proves N stopped: the store expires a
 //    lease no earlier than 2/3 ttl after N's last good probe (keep-alives every ttl/3), and N was
-//    stopped by last good probe + suspectMs + heartbeatMs + selfFenceMs (timing rule 6).
+//    stopped by last good probe + storeGraceMs + heartbeatMs + selfFenceMs (timing rule 6). A probe
+//    counts from its SEND time, so a late answer is as good as a prompt one (it proves the store
+//    answered something sent then); storeGraceMs (> suspectMs) lets a node ride out an etcd leader
+//    election without losing quorum, while peer loss is still decided by heartbeats after suspectMs.
 // 6. Fast DC takeover: a quorate candidate whose every predecessor in the election queue is lost
 //    AND known stopped (3 or 5) deletes their keys in one txn, each compared on its createRevision
 //    (so a key re-created meanwhile is untouched) and wins at once. Deleting the key fences the old
@@ -46,7 +49,7 @@ import { StoreError, type KeyValue, type Lease, type Store, type TxnRequest } fr
 import { CibStore } from '../cib/cib-store.ts';
 import { decodeRecord, encodeRecord, keys, parseKey, type MemberRecord } from '../cib/store-layout.ts';
 import { firstChild } from '../cib/xml.ts';
-import { resolveTimingBudget } from './timing.ts';
+import { probeIntervalOf, resolveTimingBudget, storeGraceOf } from './timing.ts';
 import type {
   LeaderRef,
   Leadership,
@@ -151,8 +154,11 @@ export class Membership implements MembershipView {
   private quorumGainedAt = 0;
   private lastGoodProbeSent = 0;
   private lastQuorateSent = 0;
-  /** Our recent heartbeats: send time -> sent while quorate. */
-  private readonly sentLog = new Map<number, boolean>();
+  /** Our recent heartbeats, oldest first: send times and whether each was sent while quorate. */
+  private sentTimes: number[] = [];
+  private sentQuorate: boolean[] = [];
+  /** Store probes sent and not answered yet. */
+  private probesInFlight = 0;
   private voterSet: Set<string> | undefined;
   private configVoters: Set<string> | undefined;
   private membersWatch: RelistWatch | undefined;
@@ -171,9 +177,15 @@ export class Membership implements MembershipView {
   private readonly hook: SelfFenceHook;
   private readonly log: (line: string) => void;
   private boundPort = 0;
+  private readonly storeGraceMs: number;
+  private readonly probeIntervalMs: number;
+  private readonly memberKey: string;
 
   private constructor(private readonly opts: MembershipOptions) {
     this.timing = Object.freeze(resolveTimingBudget(opts.timing));
+    this.storeGraceMs = storeGraceOf(this.timing);
+    this.probeIntervalMs = probeIntervalOf(this.timing);
+    this.memberKey = keys.member(opts.cluster, opts.node);
     this.self = { name: opts.node, id: opts.nodeId ?? opts.node };
     this.cibStore = new CibStore(opts.store, opts.cluster);
     this.log = opts.log ?? (() => {});
@@ -278,6 +290,7 @@ export class Membership implements MembershipView {
     const lease = await this.opts.store.grantLease(this.timing.leaseTtlMs / 1000);
     this.lease = lease;
     this.incarnation = Math.floor(nowMs());
+    const putSent = nowMs();
     const rec: MemberRecord = {
       name: this.self.name,
       id: this.self.id,
@@ -289,7 +302,7 @@ export class Membership implements MembershipView {
       ...(this.opts.api ? { api: this.opts.api } : {}),
     };
     await this.opts.store.put(keys.member(this.opts.cluster, this.self.name), encodeRecord(rec), { lease: lease.id });
-    this.lastGoodProbeSent = nowMs();
+    this.lastGoodProbeSent = Math.max(this.lastGoodProbeSent, putSent);
     lease.onLost((reason, detail) => {
       if (this.dead || !this.running) return;
       this.log(`${this.self.name} lost its membership lease (${reason}): ${detail}`);
@@ -533,9 +546,13 @@ export class Membership implements MembershipView {
     }
     const q = this.internalQuorate && !leaving;
     const msg: HeartbeatMessage = { v: 1, c: this.opts.cluster, from: this.self.name, id: this.self.id, inc: this.incarnation, sent: now, q, echo, heard, ...(leaving ? { leaving } : {}) };
-    this.sentLog.set(now, q);
+    this.sentTimes.push(now);
+    this.sentQuorate.push(q);
     if (q) this.lastQuorateSent = now;
-    if (this.sentLog.size > 400) for (const k of [...this.sentLog.keys()].slice(0, 200)) this.sentLog.delete(k);
+    if (this.sentTimes.length > 400) {
+      this.sentTimes = this.sentTimes.slice(200);
+      this.sentQuorate = this.sentQuorate.slice(200);
+    }
     if (this.linkDown) return;
     const buf = Buffer.from(JSON.stringify(msg));
     for (const p of this.peersMap.values()) {
@@ -566,8 +583,7 @@ export class Membership implements MembershipView {
       const e = this.peersMap.get(v)?.echoOfMine;
       if (e === undefined) continue;
       // Only echoes of heartbeats sent while quorate count for the deadline.
-      let best: number | undefined;
-      for (const [t, q] of this.sentLog) if (q && t <= e && (best === undefined || t > best)) best = t;
+      const best = this.latestQuorateSentAtOrBefore(e);
       if (best !== undefined) times.push(best);
     }
     if (times.length < need) return undefined;
@@ -575,10 +591,24 @@ export class Membership implements MembershipView {
     return times[need - 1];
   }
 
+  /** Send time of our latest heartbeat sent while quorate, at or before `t` (binary search). */
+  private latestQuorateSentAtOrBefore(t: number): number | undefined {
+    const times = this.sentTimes;
+    let lo = 0;
+    let hi = times.length; // first index with time > t
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0; i--) if (this.sentQuorate[i]) return times[i];
+    return undefined;
+  }
+
   private quorumCheck(now: number): { ok: boolean; reason: string } {
     if (!this.lease || this.lease.lost) return { ok: false, reason: 'it holds no membership lease' };
     const probeAge = now - this.lastGoodProbeSent;
-    if (probeAge >= this.timing.suspectMs) return { ok: false, reason: `no store probe succeeded for ${Math.round(probeAge)} ms` };
+    if (probeAge >= this.storeGraceMs) return { ok: false, reason: `no store probe sent in the last ${this.storeGraceMs} ms succeeded (last good one sent ${Math.round(probeAge)} ms ago)` };
     const voters = this.currentVoters();
     let fresh = voters.has(this.self.name) ? 1 : 0;
     for (const v of voters) {
@@ -691,23 +721,27 @@ export class Membership implements MembershipView {
     this.tickTimer.unref?.();
   }
 
+  /**
+   * Store probe: a linearizable read of our member key, every storeGraceMs / 4. It counts from its
+   * send time, so an answer that comes late (the etcd client retries on other members while etcd
+   * elects a leader) still proves what it proves. A few may be in flight at once, so one hanging
+   * call does not stop the next from getting through.
+   */
   private probe(): void {
     if (!this.running || this.dead) return;
-    const sent = nowMs();
-    const key = keys.member(this.opts.cluster, this.self.name);
-    const leaseId = this.lease?.id;
-    let done = false;
-    const timer = setTimeout(() => (done = true), this.timing.storeCallDeadlineMs);
-    this.opts.store.get(key).then(
-      (r) => {
-        clearTimeout(timer);
-        if (done) return;
-        done = true;
-        if (r.kv && r.kv.lease === leaseId) this.lastGoodProbeSent = Math.max(this.lastGoodProbeSent, sent);
-      },
-      () => clearTimeout(timer),
-    );
-    this.probeTimer = setTimeout(() => this.probe(), 2 * this.timing.heartbeatMs);
+    if (this.probesInFlight < 3) {
+      this.probesInFlight++;
+      const sent = nowMs();
+      const leaseId = this.lease?.id;
+      this.opts.store.get(this.memberKey).then(
+        (r) => {
+          this.probesInFlight--;
+          if (r.kv && r.kv.lease === leaseId && sent > this.lastGoodProbeSent) this.lastGoodProbeSent = sent;
+        },
+        () => this.probesInFlight--,
+      );
+    }
+    this.probeTimer = setTimeout(() => this.probe(), this.probeIntervalMs);
     this.probeTimer.unref?.();
   }
 

@@ -20,8 +20,16 @@ export interface TimingBudget {
   marginMs: number;
   /** Deadline of one store probe/call made for quorum decisions. Default 100. */
   storeCallDeadlineMs: number;
-  /** TTL of the membership lease (the DC's election key is bound to it). Default 2000. */
+  /** TTL of the membership lease (the DC's election key is bound to it). Default 3000. */
   leaseTtlMs: number;
+  /**
+   * A node is quorate only while a store probe it sent less than this long ago succeeded. Longer
+   * than suspectMs so that an etcd leader election (a few hundred ms) does not cost every node its
+   * quorum. Default: the most rule 6 allows for the lease TTL, at most 1000 (1000 with the default
+   * TTL); a budget given without it gets that derived value. Probes go out every storeGraceMs / 4.
+   * Optional in this type only so that budgets written before it existed still type-check.
+   */
+  storeGraceMs?: number;
 }
 
 export const DEFAULT_TIMING: Readonly<TimingBudget> = Object.freeze({
@@ -30,7 +38,8 @@ export const DEFAULT_TIMING: Readonly<TimingBudget> = Object.freeze({
   selfFenceMs: 400,
   marginMs: 100,
   storeCallDeadlineMs: 100,
-  leaseTtlMs: 2000,
+  leaseTtlMs: 3000,
+  storeGraceMs: 1000,
 });
 
 /** What happens to a node's resources when it loses quorum (Pacemaker's no-quorum-policy). */
@@ -110,7 +119,7 @@ export interface MembershipView {
   /** Every known node except self (configured voters and nodes with member keys). */
   peers(): PeerView[];
   peer(name: string): PeerView | undefined;
-  /** Holds its lease, probed the store successfully within budget, and hears a majority of voters. */
+  /** Holds its lease, probed the store successfully within storeGraceMs, and hears a majority of voters. */
   readonly quorate: boolean;
   /** Current DC as this node sees it. */
   readonly leader: LeaderRef | null;

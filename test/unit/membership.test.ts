@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMemberships, waitFor, nowMs } from '../support/cluster.ts';
-import { checkTimingBudget, resolveTimingBudget, TimingBudgetError } from '../../src/membership/timing.ts';
+import { checkTimingBudget, derivedTimings, resolveTimingBudget, TimingBudgetError } from '../../src/membership/timing.ts';
 import { DEFAULT_TIMING } from '../../src/membership/types.ts';
 import { keys } from '../../src/cib/store-layout.ts';
 
@@ -19,6 +19,16 @@ test('timing budget: the defaults pass; a budget breaking rules is refused with 
     },
   );
   assert.throws(() => resolveTimingBudget({ heartbeatMs: 1.5 }), /rule 1: heartbeatMs/);
+  // storeGraceMs: derived from the TTL when not given (rule 6's room, at most 1000), checked when given.
+  assert.equal(resolveTimingBudget().storeGraceMs, 1000);
+  assert.equal(derivedTimings(resolveTimingBudget()).probeIntervalMs, 250);
+  assert.equal(resolveTimingBudget({ leaseTtlMs: 2000 }).storeGraceMs, 783);
+  assert.throws(() => resolveTimingBudget({ leaseTtlMs: 1000 }), /rule 6/);
+  assert.throws(() => resolveTimingBudget({ leaseTtlMs: 2000, storeGraceMs: 1000 }), /rule 6: .*storeGraceMs \+ heartbeatMs/);
+  assert.throws(() => resolveTimingBudget({ storeGraceMs: 120 }), /rule 5: storeCallDeadlineMs \+ storeGraceMs \/ 4/);
+  // A budget written before storeGraceMs existed still checks (with the derived value).
+  const { storeGraceMs: _g, ...old } = DEFAULT_TIMING;
+  assert.deepEqual(checkTimingBudget(old), []);
   assert.throws(() => resolveTimingBudget({ hearbeatMs: 10 } as never), /unknown timing setting 'hearbeatMs'/);
 });
 
@@ -83,11 +93,35 @@ test('a node cut off from the store loses quorum and its deadline is never later
     });
     const t0 = nowMs();
     cut.store.setCut(true);
-    await waitFor('cut node loses quorum', () => deadline !== undefined, 1000);
+    await waitFor('cut node loses quorum', () => deadline !== undefined, 2500);
     await waitFor('survivors declare it lost', () => ms[0]!.peer('n3')?.state === 'lost' && ms[1]!.peer('n3')?.state === 'lost', 1500);
     const bounds = [ms[0]!.peer('n3')!.selfFencedBy!, ms[1]!.peer('n3')!.selfFencedBy!];
     console.log(`# quorum lost at +${Math.round(nowMs() - t0)} ms; deadline +${Math.round(deadline! - t0)} ms; survivors' bounds +${bounds.map((b) => Math.round(b - t0)).join(', +')} ms`);
     for (const b of bounds) assert.ok(b >= deadline!, `bound ${b} earlier than the node's deadline ${deadline}`);
+  } finally {
+    await c.stop();
+  }
+});
+
+test('a store outage shorter than storeGraceMs (an etcd leader election) costs no node its quorum; a longer one does', async () => {
+  const c = await startMemberships(['n1', 'n2', 'n3']);
+  try {
+    const ms = c.nodes.map((n) => n.it);
+    await waitFor('all quorate', () => ms.every((m) => m.quorate) && ms.every((m) => m.peers().every((p) => p.state === 'up')), 3000);
+    const losses: string[] = [];
+    for (const m of ms) m.on('quorum', (q) => !q.quorate && losses.push(m.self.name));
+    for (const n of c.nodes) n.store.setCut(true);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const n of c.nodes) n.store.setCut(false);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(losses, [], 'nobody lost quorum over a 500 ms store outage');
+    assert.ok(ms.every((m) => m.quorate));
+    const t0 = nowMs();
+    c.nodes[0]!.store.setCut(true);
+    await waitFor('n1 loses quorum', () => !ms[0]!.quorate, 2500);
+    const after = nowMs() - t0;
+    console.log(`# cut from the store: quorum lost after ${Math.round(after)} ms (storeGraceMs ${ms[0]!.timing.storeGraceMs})`);
+    assert.ok(after >= ms[0]!.timing.storeGraceMs! - derivedTimings(ms[0]!.timing).probeIntervalMs - 50, `lost quorum too early: ${after} ms`);
   } finally {
     await c.stop();
   }
