@@ -1,5 +1,6 @@
 // npm run bench:failover -- --runs N [--json] [--scenarios node-crash,process-kill,etcd-leader]
 //                           [--idle-seconds 10] [--out bench/failover-results.json] [--md bench/failover.md]
+//                           [--responder perl|node] [--keep]
 //
 // A 3-node lab (src/lab): an etcd member and tandemd per host, a CIB with a VIP
 // (ocf:heartbeat:IPaddr2, 1 s monitor) that goes where a responder runs and the responder as a
@@ -24,7 +25,7 @@ import { join } from 'node:path';
 import { downtime, overlapWindows, stats, writeGap, type ProbeRecord } from '../src/lab/analysis.ts';
 import { labCib } from '../src/lab/cib.ts';
 import { AuditorProcess, EtcdWriter, Prober } from '../src/lab/client.ts';
-import { crash, down, hostProcesses, labPrerequisites, restart, startTandemd, startTandemdAll, up, waitEtcdHealthy, waitEtcdLeader } from '../src/lab/lab.ts';
+import { crash, down, hostProcesses, labPrerequisites, RESPONDER_SCRIPT_RE, restart, startTandemd, startTandemdAll, up, waitEtcdHealthy, waitEtcdLeader, type ResponderKind } from '../src/lab/lab.ts';
 import { isAlive, signalVerified, sleep } from '../src/lab/procs.ts';
 import { readState, runDir, updateState, type LabState } from '../src/lab/state.ts';
 import { REPO_ROOT, tandemdAvailable } from '../src/lab/tandemd.ts';
@@ -41,6 +42,8 @@ const runs = Math.max(1, Math.min(Number(opt('runs', '10')), 100));
 const json = argv.includes('--json');
 const scenarios = (opt('scenarios', ALL.join(',')) ?? '').split(',').filter(Boolean) as Scenario[];
 const idleSeconds = Math.min(Number(opt('idle-seconds', '10')), 120);
+const responderKind = opt('responder', 'perl') as ResponderKind;
+if (responderKind !== 'perl' && responderKind !== 'node') throw new Error(`--responder must be perl or node, got ${responderKind}`);
 const outFile = opt('out', join(REPO_ROOT, 'bench', 'failover-results.json'))!;
 const mdFile = opt('md', join(REPO_ROOT, 'bench', 'failover.md'))!;
 const RECOVERY_TIMEOUT_MS = 15_000;
@@ -129,7 +132,7 @@ class Bench {
   }
 
   start(totalMs: number): Promise<void> {
-    this.auditor = new AuditorProcess(this.s, { watch: ['responder=responder\\.mjs'], maxDurationMs: totalMs });
+    this.auditor = new AuditorProcess(this.s, { watch: ['responder=responder\\.(mjs|pl)'], maxDurationMs: totalMs });
     this.prober = new Prober(this.s, { durationMs: totalMs, maxCount: Math.ceil(totalMs / 20) + 10, timeoutMs: 200 });
     return this.auditor.ready;
   }
@@ -187,7 +190,7 @@ class Bench {
   async processKill(i: number): Promise<RunResult> {
     const holder = await this.settle();
     const h = readState(this.s.run).hosts.find((x) => x.name === holder)!;
-    const victim = hostProcesses(h).find((p) => p.cmdline.some((a) => a.endsWith('responder.mjs')) && p.cmdline[0] !== '/bin/sh' && p.cmdline[0] !== 'sh');
+    const victim = hostProcesses(h).find((p) => p.cmdline.some((a) => RESPONDER_SCRIPT_RE.test(a)) && p.cmdline[0] !== '/bin/sh' && p.cmdline[0] !== 'sh');
     if (!victim) throw new Error(`no responder process on ${holder}`);
     const t0 = performance.timeOrigin + performance.now();
     const before = this.prober.records.filter((r) => r.ok).slice(-1)[0]!;
@@ -335,7 +338,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const cibFile = join(runDir(R), 'cib.xml');
-    writeFileSync(cibFile, labCib(s0));
+    writeFileSync(cibFile, labCib(s0, { responder: responderKind }));
     await updateState(R, (s) => {
       s.cibFile = cibFile;
     });
@@ -400,6 +403,7 @@ async function main(): Promise<number> {
       machine: `${(await import('node:os')).cpus().length} cores, Node ${process.version}`,
       etcdHeartbeatMs: s.etcd.heartbeatMs,
       etcdElectionMs: s.etcd.electionMs,
+      responder: responderKind,
       idleSeconds,
       wallSeconds: Math.round((Date.now() - t0) / 1000),
       auditorSamples: samples.length,

@@ -1,8 +1,8 @@
 // The CIB the failover bench (and lab users) load into tandemd: a VIP (ocf:heartbeat:IPaddr2,
 // 1 s monitor) that goes where a responder runs, and the responder as a clone of a `process`
-// resource on port 7000.
+// resource on port 7000 (responder.pl by default, responder.mjs with responder: 'node').
 
-import { RESPONDER_JS, RESPONDER_PORT } from './lab.ts';
+import { responderArgv, type ResponderKind } from './lab.ts';
 import type { LabState } from './state.ts';
 
 export interface LabCibOptions {
@@ -12,6 +12,8 @@ export interface LabCibOptions {
   /** Add a fence_tandem_lab stonith device and enable fencing. */
   fencing?: boolean;
   noQuorumPolicy?: 'stop' | 'freeze' | 'ignore' | 'suicide';
+  /** The responder program: 'perl' (default; starts in milliseconds) or 'node' (responder.mjs). */
+  responder?: ResponderKind;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -19,7 +21,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').repl
 export function labCib(state: LabState, opts: LabCibOptions = {}): string {
   const vip = state.vips[0]!;
   const nodes = state.hosts.map((h) => `      <node id="${h.index}" uname="${h.name}"/>`).join('\n');
-  const responder = `exec ${process.execPath} ${RESPONDER_JS} --port ${RESPONDER_PORT}`;
+  const responder = `exec ${responderArgv(opts.responder ?? 'perl').join(' ')}`;
   const fencing = opts.fencing
     ? `
       <primitive id="lab-fence" class="stonith" type="fence_tandem_lab">

@@ -32,6 +32,16 @@ import { REPO_ROOT, etcdEndpoints, tandemdCommand, type TandemdOptions } from '.
 
 export const RESPONDER_PORT = 7000;
 export const RESPONDER_JS = join(REPO_ROOT, 'src', 'lab', 'responder.mjs');
+/** The same responder in Perl (perl-base): answers within milliseconds of its start. */
+export const RESPONDER_PL = join(REPO_ROOT, 'src', 'lab', 'responder.pl');
+export type ResponderKind = 'perl' | 'node';
+/** Matches a responder's script in a command line (either kind). */
+export const RESPONDER_SCRIPT_RE = /responder\.(mjs|pl)$/;
+
+/** argv of a responder of the given kind (without --name: it then answers with its host name). */
+export function responderArgv(kind: ResponderKind, port = RESPONDER_PORT): string[] {
+  return kind === 'perl' ? ['/usr/bin/perl', RESPONDER_PL, '--port', String(port)] : [process.execPath, RESPONDER_JS, '--port', String(port)];
+}
 export const PROBER_JS = join(REPO_ROOT, 'src', 'lab', 'prober.mjs');
 export const ETCD_CLIENT_JS = join(REPO_ROOT, 'src', 'lab', 'etcd-client.mjs');
 export const POWER_TS = join(REPO_ROOT, 'src', 'lab', 'power.ts');
