@@ -143,7 +143,9 @@ export class Membership implements MembershipView {
   private lease: Lease | undefined;
   private incarnation = 0;
   private tickTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
+  /** Re-evaluates right when the next lost peer becomes known stopped (not at the next tick). */
+  private stoppedTimer: NodeJS.Timeout | undefined;
+  private stoppedTimerAt = Infinity;
   private running = false;
   private dead = false;
   private linkDown = false;
@@ -159,6 +161,7 @@ export class Membership implements MembershipView {
   private sentQuorate: boolean[] = [];
   /** Store probes sent and not answered yet. */
   private probesInFlight = 0;
+  private lastProbeSentAt = 0;
   private voterSet: Set<string> | undefined;
   private configVoters: Set<string> | undefined;
   private membersWatch: RelistWatch | undefined;
@@ -282,7 +285,6 @@ export class Membership implements MembershipView {
       }
     });
     this.tick();
-    this.probe();
   }
 
   /** Take a lease and write our member key. */
@@ -455,8 +457,9 @@ export class Membership implements MembershipView {
 
   private clearTimers(): void {
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.tickTimer = this.probeTimer = undefined;
+    if (this.stoppedTimer) clearTimeout(this.stoppedTimer);
+    this.tickTimer = this.stoppedTimer = undefined;
+    this.stoppedTimerAt = Infinity;
   }
 
   private closeWatches(): void {
@@ -679,6 +682,7 @@ export class Membership implements MembershipView {
         }
       }
     }
+    this.armStoppedTimer(now);
     const q = this.quorumCheck(now);
     if (q.ok && !this.internalQuorate) this.quorumGainedAt = now;
     this.internalQuorate = q.ok;
@@ -713,25 +717,51 @@ export class Membership implements MembershipView {
     }
   }
 
+  /**
+   * A lost peer becomes known stopped at its selfFencedBy: evaluate right then, so the 'peer' event
+   * (the DC re-plans) and a fast DC takeover happen at the bound, not up to one tick later.
+   */
+  private armStoppedTimer(now: number): void {
+    let next = Infinity;
+    for (const p of this.peersMap.values()) {
+      if (p.state === 'lost' && !p.stoppedReported && p.selfFencedBy !== undefined && p.selfFencedBy > now) next = Math.min(next, p.selfFencedBy);
+    }
+    if (next === this.stoppedTimerAt) return;
+    if (this.stoppedTimer) clearTimeout(this.stoppedTimer);
+    this.stoppedTimer = undefined;
+    this.stoppedTimerAt = next;
+    if (next === Infinity) return;
+    this.stoppedTimer = setTimeout(() => {
+      this.stoppedTimer = undefined;
+      this.stoppedTimerAt = Infinity;
+      this.evaluate();
+    }, Math.ceil(next - now) + 1);
+    this.stoppedTimer.unref?.();
+  }
+
   private tick(): void {
     if (!this.running || this.dead) return;
     this.sendHeartbeats();
+    // The store probe rides on the heartbeat tick (one timer, not two).
+    if (nowMs() - this.lastProbeSentAt >= this.probeIntervalMs - this.timing.heartbeatMs / 2) this.probe();
     this.evaluate();
     this.tickTimer = setTimeout(() => this.tick(), this.timing.heartbeatMs);
     this.tickTimer.unref?.();
   }
 
   /**
-   * Store probe: a linearizable read of our member key, every storeGraceMs / 4. It counts from its
+   * Store probe: a linearizable read of our member key, every storeGraceMs / 4 (on the heartbeat
+   * tick, so with heartbeatMs 50: every 250 ms give or take 25). It counts from its
    * send time, so an answer that comes late (the etcd client retries on other members while etcd
    * elects a leader) still proves what it proves. A few may be in flight at once, so one hanging
    * call does not stop the next from getting through.
    */
   private probe(): void {
     if (!this.running || this.dead) return;
+    this.lastProbeSentAt = nowMs();
     if (this.probesInFlight < 3) {
       this.probesInFlight++;
-      const sent = nowMs();
+      const sent = this.lastProbeSentAt;
       const leaseId = this.lease?.id;
       this.opts.store.get(this.memberKey).then(
         (r) => {
@@ -741,8 +771,6 @@ export class Membership implements MembershipView {
         () => this.probesInFlight--,
       );
     }
-    this.probeTimer = setTimeout(() => this.probe(), this.probeIntervalMs);
-    this.probeTimer.unref?.();
   }
 
   // ---------------------------------------------------------------------------------------------
