@@ -215,14 +215,17 @@ export class DcTerm {
   // ------------------------------------------------------------------------------------------
   // Triggers
 
-  /** Something relevant changed: plan again (debounced; aborts a running transition). */
-  trigger(reason: string): void {
+  /**
+   * Something relevant changed: plan again (debounced; aborts a running transition). `delayMs` 0 is
+   * for a change that comes alone and is the very thing recovery waits for (a self-fencing deadline).
+   */
+  trigger(reason: string, delayMs = this.timing.debounceMs): void {
     if (this.stopped) return;
     this.pendingReasons.push(reason);
     // Something changed: fencing may be worth trying again.
     if (!reason.startsWith('recheck')) this.fenceAttempts.clear(), this.gaveUpLogged.clear();
     if (this.transition && !this.transition.aborted) this.abort(reason, false);
-    this.schedulePlan(this.timing.debounceMs);
+    this.schedulePlan(delayMs);
   }
 
   private schedulePlan(delayMs: number): void {
@@ -287,13 +290,12 @@ export class DcTerm {
     const peer = this.deps.view.peer(name);
     if (!peer || peer.state !== 'lost') return;
     this.markedStopped.set(name, at);
-    void this.markStopped(name, at, undefined, 'self-fence deadline passed').then(
-      () => {
-        this.log.decision(`${name} is known stopped: it passed its self-fencing deadline`);
-        this.trigger(`${name} is known stopped at its self-fencing deadline`);
-      },
-      (err) => this.handleStoreError(err),
-    );
+    // Plan at once: readCib takes node states from the membership view, where the node is known
+    // stopped from now on (offline, its history ignored), so the plan need not wait for the record
+    // written here (which clears its history and attributes for when it rejoins).
+    this.log.decision(`${name} is known stopped: it passed its self-fencing deadline`);
+    this.trigger(`${name} is known stopped at its self-fencing deadline`, 0);
+    void this.markStopped(name, at, undefined, 'self-fence deadline passed').catch((err) => this.handleStoreError(err));
   }
 
   // ------------------------------------------------------------------------------------------
