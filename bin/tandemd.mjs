@@ -41,6 +41,8 @@ async function bundle() {
     plugins: [keepMetaUrl],
   });
   renameSync(`${outfile}.tmp`, outfile);
+  // esbuild's service process would otherwise live (and ping this process) as long as tandemd.
+  await esbuild.stop?.();
   return outfile;
 }
 
