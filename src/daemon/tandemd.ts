@@ -34,6 +34,11 @@ export interface TandemdDeps {
   hub?: EventHub;
   /** Run alert agents from this node's API (default true). */
   alerts?: boolean;
+  /**
+   * Give agents a per-node HA_VARRUN under stateDir (default: theirs, /var/run). For nodes sharing
+   * one host (the demo): Stateful keeps an anonymous clone's role in HA_VARRUN/Stateful-<id>.state.
+   */
+  privateVarRun?: boolean;
 }
 
 export interface Tandemd {
@@ -104,6 +109,8 @@ export async function startTandemd(config: TandemdConfig, deps: TandemdDeps = {}
     deps.store ?? (config.store === 'etcd' ? openStore({ kind: 'etcd', endpoints: config.etcdEndpoints }) : openStore({ kind: 'embedded' }));
   const rscTmp = join(config.stateDir, 'rsctmp');
   mkdirSync(rscTmp, { recursive: true });
+  const varRun = join(config.stateDir, 'run');
+  if (deps.privateVarRun) mkdirSync(varRun, { recursive: true });
   const cib = new CibStore(store, config.cluster);
   if (config.cib) {
     const existing = await cib.loadConfiguration();
@@ -132,7 +139,7 @@ export async function startTandemd(config: TandemdConfig, deps: TandemdDeps = {}
     address: { host: config.address },
     timing,
     ...(deps.voters ? { voters: deps.voters } : {}),
-    executor: { rscTmpDir: rscTmp },
+    executor: { rscTmpDir: rscTmp, ...(deps.privateVarRun ? { varRunDir: varRun } : {}) },
     ...(config.secretsKeyFile ? { secrets: { keyFile: config.secretsKeyFile } } : {}),
     api: `${config.tlsCert ? 'https' : 'http'}://${config.apiHost ?? config.address}:${config.apiPort}`,
     log: (line) => agentLog.info(line),

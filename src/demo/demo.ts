@@ -186,7 +186,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         ...(i === 0 ? { cib: cibFile } : {}),
       },
     });
-  const start = (name: string, i: number, apiPort: number) => startTandemd(configOf(name, i, apiPort), { store, logger: logger.child({ node: name }), voters: NODES, hub });
+  const start = (name: string, i: number, apiPort: number) => startTandemd(configOf(name, i, apiPort), { store, logger: logger.child({ node: name }), voters: NODES, hub, privateVarRun: true });
   const stopAll = async () => {
     await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
     hub.stop();

@@ -38,6 +38,8 @@ export interface ExecutorOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** HA_RSCTMP for agents (state files of Dummy & co.); give each node its own when nodes share a host. */
   rscTmpDir?: string;
+  /** HA_VARRUN for agents (Stateful keeps its role there); give each node its own when nodes share a host (tandem demo). */
+  varRunDir?: string;
 }
 
 export type ProcessExitListener = (event: ProcessExitEvent) => void;
@@ -79,6 +81,7 @@ export class Executor {
       debug: opts.debug,
       baseEnv: opts.baseEnv,
       ...(opts.rscTmpDir ? { rscTmpDir: opts.rscTmpDir } : {}),
+      ...(opts.varRunDir ? { varRunDir: opts.varRunDir } : {}),
     };
     this.killGraceMs = opts.killGraceMs ?? 1000;
     this.initDir = opts.initDir ?? DEFAULT_INIT_DIR;

@@ -23,6 +23,8 @@ export interface AgentEnvironmentOptions {
   attrdSocket?: string;
   /** HA_RSCTMP for agents (where Dummy & co. keep state files); per node when several share a host. */
   rscTmpDir?: string;
+  /** HA_VARRUN for agents (default theirs: /var/run); per node when several share a host. */
+  varRunDir?: string;
   /** This node's name, passed as CRM_meta_on_node unless the request already sets it. */
   nodeName?: string;
   /** HA_debug=1 makes ocf_log debug lines appear. */
@@ -55,6 +57,7 @@ export function baseAgentEnvironment(opts: AgentEnvironmentOptions): Record<stri
   if (HAVE_BASH) env.SHELL = '/bin/bash';
   if (opts.attrdSocket) env.TANDEM_ATTRD_SOCKET = opts.attrdSocket;
   if (opts.rscTmpDir) env.HA_RSCTMP = opts.rscTmpDir;
+  if (opts.varRunDir) env.HA_VARRUN = opts.varRunDir;
   return env;
 }
 

@@ -35,7 +35,7 @@ test('examples/openstack-ha.sh builds the OpenStack HA configuration through the
   const cib = new CibStore(store, 'openstack');
   const server = await startApiServer({ store, cluster: 'openstack', node: 'controller1', cib, admin: { user: 'root', password: 'admin-password-1' }, alerts: false });
   try {
-    const r = await run({ TANDEM_URL: server.url, TANDEM_TOKEN: server.adminToken!, TANDEM_CIB_FILE: '' });
+    const r = await run({ TANDEM_URL: server.url, TANDEM_TOKEN: server.adminToken!, TANDEM_CIB_FILE: '', VIP_AGENT: 'ocf:heartbeat:IPaddr2' });
     assert.equal(r.code, 0, `the script failed:\n${r.out.split('\n').slice(-15).join('\n')}`);
     assert.match(r.out, /Cluster name: openstack/);
 
