@@ -75,7 +75,7 @@ test('examples/openstack-ha.sh runs unchanged against tandem demo and tandem sta
     const running = new Set(['Started', 'Promoted', 'Unpromoted']);
     // The demo's own resources, replaced by 'cluster setup --force', may linger as stopped orphans of the history.
     const demoOwn = new Set(['vip-demo', 'responder', 'worker']);
-    const ours = (rs: Array<{ id: string; parent?: string }>) => rs.filter((r) => !demoOwn.has(r.id));
+    const ours = <T extends { id: string }>(rs: T[]): T[] => rs.filter((r) => !demoOwn.has(r.id));
     let last: Awaited<ReturnType<ApiClient['getStatus']>> | undefined;
     const p0 = Date.now();
     for (;;) {
