@@ -23,6 +23,13 @@ export function resolveRef(ws: WorkingSet, id: string): Resource[] {
   return [];
 }
 
+function every(ws: WorkingSet, id: string | undefined, constraintId: string): Resource[] {
+  if (id === undefined) return [];
+  const rs = resolveRef(ws, id);
+  if (rs.length === 0) ws.warnings.push(`Ignoring constraint '${constraintId}' because resource '${id}' does not exist`);
+  return rs;
+}
+
 function single(ws: WorkingSet, id: string | undefined, constraintId: string): Resource | undefined {
   if (id === undefined) return undefined;
   const rs = resolveRef(ws, id);
@@ -130,10 +137,12 @@ function insertByPriority(list: Colocation[], c: Colocation, other: (c: Colocati
 function unpackColocation(ws: WorkingSet, c: ColocationConstraint): void {
   const score = parseScore(c.score);
   if (c.sets.length === 0) {
-    const dep = single(ws, c.rsc, c.id);
-    const pri = single(ws, c.withRsc, c.id);
-    if (!dep || !pri) return;
-    addColocation(ws, c.id, dep, pri, score, { dependentRole: c.rscRole, primaryRole: c.withRscRole, nodeAttribute: c.nodeAttribute, influence: c.influence });
+    // A tag or template stands for each resource it names.
+    const deps = every(ws, c.rsc, c.id);
+    const pris = every(ws, c.withRsc, c.id);
+    for (const dep of deps) {
+      for (const pri of pris) addColocation(ws, c.id, dep, pri, score, { dependentRole: c.rscRole, primaryRole: c.withRscRole, nodeAttribute: c.nodeAttribute, influence: c.influence });
+    }
     return;
   }
   const setRes = (s: ResourceSet) => s.resources.flatMap((id) => resolveRef(ws, id));
@@ -221,10 +230,9 @@ function unpackOrder(ws: WorkingSet, c: OrderConstraint): void {
   const kind = orderKind(c);
   const symmetrical = c.symmetrical ?? kind !== 'Serialize';
   if (c.sets.length === 0) {
-    const first = single(ws, c.first, c.id);
-    const then = single(ws, c.then, c.id);
-    if (!first || !then) return;
-    addOrderPair(ws, c.id, first, taskOf(c.firstAction), then, taskOf(c.thenAction ?? c.firstAction), kind, symmetrical);
+    for (const first of every(ws, c.first, c.id)) {
+      for (const then of every(ws, c.then, c.id)) addOrderPair(ws, c.id, first, taskOf(c.firstAction), then, taskOf(c.thenAction ?? c.firstAction), kind, symmetrical);
+    }
     return;
   }
   const setRes = (s: ResourceSet) => s.resources.flatMap((id) => resolveRef(ws, id));
