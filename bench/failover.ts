@@ -29,6 +29,7 @@ import { crash, down, hostProcesses, labPrerequisites, RESPONDER_SCRIPT_RE, rest
 import { isAlive, signalVerified, sleep } from '../src/lab/procs.ts';
 import { readState, runDir, updateState, type LabState } from '../src/lab/state.ts';
 import { REPO_ROOT, tandemdAvailable } from '../src/lab/tandemd.ts';
+import { milestones, NODE_CRASH_MILESTONES, PROCESS_KILL_MILESTONES, readTandemdLogs } from '../src/lab/timeline.ts';
 
 type Scenario = 'node-crash' | 'process-kill' | 'etcd-leader';
 const ALL: Scenario[] = ['node-crash', 'process-kill', 'etcd-leader'];
@@ -43,6 +44,9 @@ const json = argv.includes('--json');
 const scenarios = (opt('scenarios', ALL.join(',')) ?? '').split(',').filter(Boolean) as Scenario[];
 const idleSeconds = Math.min(Number(opt('idle-seconds', '10')), 120);
 const responderKind = opt('responder', 'perl') as ResponderKind;
+// tandemd's log level in the lab (inherited through the environment): debug adds the DC's "asked N
+// to run X" lines the timeline needs.
+process.env.TANDEM_LOG_LEVEL = opt('log-level', process.env.TANDEM_LOG_LEVEL ?? 'debug');
 if (responderKind !== 'perl' && responderKind !== 'node') throw new Error(`--responder must be perl or node, got ${responderKind}`);
 const outFile = opt('out', join(REPO_ROOT, 'bench', 'failover-results.json'))!;
 const mdFile = opt('md', join(REPO_ROOT, 'bench', 'failover.md'))!;
@@ -62,6 +66,8 @@ interface RunResult {
   to?: string;
   overlapWindows: number;
   note?: string;
+  /** Milestones (ms after the event) from the tandemd logs and the prober. */
+  timeline?: Record<string, number>;
 }
 
 interface Idle {
@@ -167,6 +173,15 @@ class Bench {
     return this.waitStable();
   }
 
+  /** Milestones of one run: from the hosts' tandemd logs, plus the client's last and first answer. */
+  timeline(at: number, target: string, spec: typeof NODE_CRASH_MILESTONES, d: { lastBefore?: number; firstAfter?: number }): Record<string, number> {
+    const t: Record<string, number> = {};
+    if (d.lastBefore !== undefined) t['last answer before'] = Math.round(d.lastBefore - at);
+    Object.assign(t, milestones(readTandemdLogs(runDir(this.s.run), at - 1000, at + 5000), at, target, spec));
+    if (d.firstAfter !== undefined) t['first answer after'] = Math.round(d.firstAfter - at);
+    return t;
+  }
+
   overlapsBetween(from: number, to: number): number {
     return overlapWindows(this.auditor.samples, [this.vip]).filter((w) => w.to >= from && w.from <= to).length;
   }
@@ -176,12 +191,13 @@ class Bench {
     const t0 = performance.timeOrigin + performance.now();
     const { at } = await crash(this.s.run, holder);
     const back = await this.prober.waitFor((r) => !!r.ok && r.h !== holder && r.s > at, RECOVERY_TIMEOUT_MS);
-    await sleep(500);
+    await sleep(1000); // the VIP's start result reaches the DC after the address answers
     const d = downtime(this.prober.records, at, 'host');
     const res: RunResult = {
       scenario: 'node-crash', run: i, at, target: holder, downtimeMs: back ? d.downtimeMs : undefined, from: d.hostBefore, to: d.hostAfter,
       overlapWindows: this.overlapsBetween(t0, performance.timeOrigin + performance.now()),
       ...(back ? {} : { note: `no answer from another host within ${RECOVERY_TIMEOUT_MS} ms` }),
+      timeline: this.timeline(at, holder, NODE_CRASH_MILESTONES, d),
     };
     await restart(this.s.run, holder);
     return res;
@@ -204,6 +220,7 @@ class Bench {
       from: `${d.hostBefore}/${d.pidBefore}`, to: `${d.hostAfter}/${d.pidAfter}`,
       overlapWindows: this.overlapsBetween(t0, performance.timeOrigin + performance.now()),
       ...(back ? {} : { note: `no answer from a new responder within ${RECOVERY_TIMEOUT_MS} ms` }),
+      timeline: this.timeline(at, holder, PROCESS_KILL_MILESTONES, d),
     };
   }
 
@@ -254,6 +271,7 @@ function markdown(summary: Record<string, unknown>[], idle: Idle[], meta: Record
     return `| ${x.scenario} | ${x.runs} | ${d ? `${d.min}` : '–'} | ${d ? `**${d.p50}**` : '–'} | ${d ? `${d.max}` : '–'} | ${x.failed} | ${x.overlap_windows} |`;
   };
   const idleRows = idle.map((i) => `| ${i.node} | ${i.tandemdCpuPct} % | ${i.tandemdChildrenCpuPct} % | ${i.tandemdRssMiB} MiB | ${i.etcdCpuPct} % | ${i.etcdRssMiB} MiB |`);
+  const timelineText = timelineTables(results);
   return `# Failover benchmark (3-node network-namespace lab)
 
 Recorded by \`${meta.command}\` on ${meta.date} (${meta.machine}${
@@ -264,7 +282,7 @@ Recorded by \`${meta.command}\` on ${meta.date} (${meta.machine}${
 Lab: 3 hosts (own network, mount, UTS and PID namespaces), one etcd 3.4 member each (heartbeat
 ${meta.etcdHeartbeatMs} ms, election ${meta.etcdElectionMs} ms, --pre-vote), tandemd on each host with the etcd store, and a
 client namespace. CIB: VIP \`ocf:heartbeat:IPaddr2\` with a 1 s monitor, colocated with a clone of a
-\`process\` resource (a TCP responder on port 7000, \`src/lab/responder.mjs\`). The client connects to
+\`process\` resource (a TCP responder on port 7000, \`src/lab/${meta.responder === 'node' ? 'responder.mjs' : 'responder.pl'}\`). The client connects to
 VIP:7000 every 20 ms (200 ms connect timeout); an auditor samples every 20 ms which hosts hold the VIP.
 
 | scenario | runs | min ms | p50 ms | max ms | runs without recovery | overlap windows |
@@ -303,7 +321,32 @@ CPU is % of one core; the machine has 2 cores shared with other work, so figures
 tandemd processes that died on a powered host and were started again by the bench (as an init
 system's restart-on-failure would): ${(meta.tandemdRestarts as unknown[]).length}.
 Every run's figures are in \`bench/failover-results.json\`.
-${failedText}`;
+${timelineText}${failedText}`;
+}
+
+/** Median offset of each milestone over the runs of a scenario (ms after the crash / kill). */
+function timelineTables(results: RunResult[]): string {
+  const parts: string[] = [];
+  for (const sc of ['node-crash', 'process-kill'] as Scenario[]) {
+    const runs = results.filter((r) => r.scenario === sc && r.timeline);
+    if (!runs.length) continue;
+    const names: string[] = [];
+    for (const r of runs) for (const k of Object.keys(r.timeline!)) if (!names.includes(k)) names.push(k);
+    const rows = names
+      .map((n) => {
+        const v = runs.map((r) => r.timeline![n]).filter((x): x is number => x !== undefined);
+        const st = stats(v);
+        return st ? { n, p50: st.p50, min: st.min, max: st.max, count: v.length } : undefined;
+      })
+      .filter((x): x is NonNullable<typeof x> => !!x)
+      .sort((a, b) => a.p50 - b.p50);
+    parts.push(
+      `\n### ${sc}: milestones (ms after the ${sc === 'node-crash' ? 'crash' : 'kill'}, from the tandemd logs and the prober)\n\n| milestone | p50 | min | max | runs |\n|---|---|---|---|---|\n${rows
+        .map((r) => `| ${r.n} | ${r.p50} | ${r.min} | ${r.max} | ${r.count} |`)
+        .join('\n')}\n`,
+    );
+  }
+  return parts.length ? `\n## Where the time goes (recorded by this run)\n${parts.join('')}\nThe analysis of these figures is in \`bench/failover-timeline.md\`.\n` : '';
 }
 
 function fmt(summary: Record<string, any>[], sc: string): string {

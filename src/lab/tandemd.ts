@@ -14,8 +14,9 @@ export function tandemdAvailable(): boolean {
   return existsSync(TANDEMD_BIN);
 }
 
-export function etcdEndpoints(state: LabState): string {
-  return state.hosts.map((h) => `http://${h.address}:${state.etcd.clientPort}`).join(',');
+export function etcdEndpoints(state: LabState, localFirst?: HostRecord): string {
+  const hosts = localFirst ? [localFirst, ...state.hosts.filter((h) => h !== localFirst)] : state.hosts;
+  return hosts.map((h) => `http://${h.address}:${state.etcd.clientPort}`).join(',');
 }
 
 export interface TandemdOptions {
@@ -36,7 +37,10 @@ export function tandemdCommand(state: LabState, host: HostRecord, opts: TandemdO
     '--node-id', String(host.index),
     '--address', host.address,
     '--store', 'etcd',
-    '--etcd-endpoints', etcdEndpoints(state),
+    // The host's own etcd member first: the client sends its calls and opens its watch streams
+    // there. With the same order everywhere, every node's watches sat on c1's member, and a crash
+    // of c1 left every survivor blind until the client's watch check (1 s) moved them.
+    '--etcd-endpoints', etcdEndpoints(state, host),
     '--api-port', String(opts.apiPort ?? TANDEMD_API_PORT),
     '--state-dir', '/var/lib/tandem/tandemd',
   ];
