@@ -8,7 +8,7 @@ import { unpackSets } from '../cib/rules.ts';
 import type { Role } from '../cib/model.ts';
 import type { Action, Node, Resource, WorkingSet } from './types.ts';
 import type { ScheduleResult } from './index.ts';
-import { descendants } from './unpack/resources.ts';
+import { descendants, isAnonymousCloneMember } from './unpack/resources.ts';
 
 export type TransitionActionType = 'resource' | 'pseudo' | 'fence';
 
@@ -111,8 +111,24 @@ export function metaOf(r: Resource): Record<string, string> {
   return meta;
 }
 
-function historyIdOf(r: Resource): string {
-  return r.historyName ?? r.id;
+const recordedIds = new WeakMap<WorkingSet, Set<string>>();
+
+/**
+ * The name the node and its agent know a resource by: anonymous clone instances use the base id
+ * (as Pacemaker does), unless the history already records the instance under its own id.
+ */
+function historyIdOf(r: Resource, ws?: WorkingSet): string {
+  if (r.historyName !== undefined) return r.historyName;
+  if (!isAnonymousCloneMember(r)) return r.id;
+  if (ws) {
+    let ids = recordedIds.get(ws);
+    if (!ids) {
+      ids = new Set(ws.cib.status.nodes.flatMap((n) => n.lrm.map((l) => l.id)));
+      recordedIds.set(ws, ids);
+    }
+    if (ids.has(r.id)) return r.id;
+  }
+  return r.baseId;
 }
 
 function isExecuted(a: Action): boolean {
@@ -122,9 +138,9 @@ function isExecuted(a: Action): boolean {
 /** Whether the node's recorded history already has this recurring monitor active. */
 function hasRecordedMonitor(ws: WorkingSet, r: Resource, node: Node, intervalMs: number): boolean {
   const entry = ws.cib.status.nodes.find((n) => (n.uname ?? n.id) === node.name);
-  const lrm = entry?.lrm.find((l) => l.id === historyIdOf(r) || l.id === r.id);
+  const lrm = entry?.lrm.find((l) => l.id === historyIdOf(r, ws) || l.id === r.id);
   if (!lrm) return false;
-  const key = `${historyIdOf(r)}_monitor_${intervalMs}`;
+  const key = `${historyIdOf(r, ws)}_monitor_${intervalMs}`;
   const ops = lrm.ops.filter((o) => o.intervalMs === intervalMs && o.operation === 'monitor' && (o.operationKey === key || o.operationKey.endsWith(`_monitor_${intervalMs}`)));
   if (ops.length === 0) return false;
   const last = ops.reduce((a, b) => (b.callId > a.callId ? b : a));
@@ -184,7 +200,7 @@ function toTransitionAction(ws: WorkingSet, a: Action, id: number): TransitionAc
     t.rsc = a.rsc.id;
     if (t.type === 'resource') {
       const r = a.rsc;
-      t.historyId = historyIdOf(r);
+      t.historyId = historyIdOf(r, ws);
       t.key = `${t.historyId}_${a.task}_${a.intervalMs}`;
       if (r.agent) t.agent = { ...r.agent };
       t.timeoutMs = opTimeoutMs(ws, r, a.task, a.intervalMs);
@@ -230,7 +246,7 @@ function addRecurringMonitors(ws: WorkingSet, executed: Action[], idOf: Map<Acti
       for (const o of cfg.ops) {
         if (!monitorApplies(o, role, promotable)) continue;
         if (!step && hasRecordedMonitor(ws, r, node, o.intervalMs)) continue;
-        const historyId = historyIdOf(r);
+        const historyId = historyIdOf(r, ws);
         out.push({
           id: out.length,
           type: 'resource',
