@@ -220,7 +220,7 @@ export function createConstraintOrders(graph: ActionGraph): void {
       const pseudo = graph.byKeyName(o.oneOfId!)[0] ?? graph.create({ task: o.oneOfId!, key: o.oneOfId!, pseudo: true, optional: true });
       if (o.minRequired !== undefined) pseudo.requiredRunnableBefore = o.minRequired;
       for (const f of o.oneOf) for (const a of firstActions(graph, f, o.firstTask)) graph.order(a, pseudo, { oneOrMore: true, oneOrMoreGroup: o.oneOfId!, impliesThen: true });
-      for (const t of thenActions(graph, o.then, o.thenTask)) graph.order(pseudo, t, { impliesThen: true, runnableLeft: true });
+      for (const t of thenActions(graph, o.then, o.thenTask)) graph.order(pseudo, t, { runnableLeft: true });
       continue;
     }
     if (interleavedOrder(graph, o, flags)) continue;
