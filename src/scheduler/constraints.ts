@@ -213,8 +213,9 @@ function pushOrder(ws: WorkingSet, o: ResourceOrder): void {
   ws.orderings.push(o);
 }
 
-function addOrderPair(ws: WorkingSet, id: string, first: Resource, firstTask: Task, then: Resource, thenTask: Task, kind: ResourceOrder['kind'], symmetrical: boolean): void {
-  const cloneMin = first.kind === 'clone' ? Number(first.meta.get('clone-min') ?? 0) : 0;
+function addOrderPair(ws: WorkingSet, id: string, first: Resource, firstTask: Task, then: Resource, thenTask: Task, kind: ResourceOrder['kind'], symmetrical: boolean, requireAll = true): void {
+  // require-all=false on an order with a clone first means one instance is enough (clone-min 1).
+  const cloneMin = first.kind === 'clone' ? Number(first.meta.get('clone-min') ?? (requireAll ? 0 : 1)) : 0;
   if (cloneMin > 0 && kind === 'Mandatory' && firstTask === 'start') {
     // "then" needs at least clone-min instances able to start.
     pushOrder(ws, { id, first, firstTask, then, thenTask, kind, symmetrical: false, oneOf: first.children, oneOfId: `clone-one-or-more:${id}`, minRequired: cloneMin });
@@ -231,7 +232,7 @@ function unpackOrder(ws: WorkingSet, c: OrderConstraint): void {
   const symmetrical = c.symmetrical ?? kind !== 'Serialize';
   if (c.sets.length === 0) {
     for (const first of every(ws, c.first, c.id)) {
-      for (const then of every(ws, c.then, c.id)) addOrderPair(ws, c.id, first, taskOf(c.firstAction), then, taskOf(c.thenAction ?? c.firstAction), kind, symmetrical);
+      for (const then of every(ws, c.then, c.id)) addOrderPair(ws, c.id, first, taskOf(c.firstAction), then, taskOf(c.thenAction ?? c.firstAction), kind, symmetrical, c.requireAll !== false);
     }
     return;
   }
