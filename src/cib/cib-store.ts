@@ -6,7 +6,7 @@
 // Every change here is ONE store txn: either all of it lands or nothing does.
 
 import { parameterDigest } from '../scheduler/digests.ts';
-import type { Store, TxnOp, KeyValue, Compare } from '../store/types.ts';
+import { StoreError, type Store, type TxnOp, type KeyValue, type Compare } from '../store/types.ts';
 import { watchWithRelist, type RelistWatch } from '../store/relist.ts';
 import type { MembershipView } from '../membership/types.ts';
 import type { AttributeSet, Cib, LrmResource, LrmRscOp, NodeStateEntry, TicketState } from './model.ts';
@@ -363,11 +363,13 @@ export class CibStore {
       if (!kv) throw new Error(`node ${name} has no node record (ensureNode first)`);
       const rec = decodeRecord<NodeRecord>(key, kv.value);
       change(rec);
-      const res = await this.store.txn({
-        compares: [{ key, target: 'modRevision', op: '==', value: kv.modRevision }],
-        success: [{ type: 'put', key, value: encodeRecord(rec) }],
-      });
-      if (res.succeeded) return rec;
+      const res = await retryable(() =>
+        this.store.txn({
+          compares: [{ key, target: 'modRevision', op: '==', value: kv.modRevision }],
+          success: [{ type: 'put', key, value: encodeRecord(rec) }],
+        }),
+      );
+      if (res?.succeeded) return rec;
     }
     throw new Error(`node record of ${name} kept changing; gave up`);
   }
@@ -384,7 +386,7 @@ export class CibStore {
       rec.expected = 'down';
       rec.fencedAt = record.completedAt;
       delete rec.shutdown;
-      const res = await this.store.txn({
+      const res = await retryable(() => this.store.txn({
         compares: [{ key, target: 'modRevision', op: '==', value: kv?.modRevision ?? 0 }, ...(opts.compares ?? [])],
         success: [
           { type: 'put', key, value: encodeRecord(rec) },
@@ -393,7 +395,8 @@ export class CibStore {
           { type: 'put', key: keys.fencing(this.cluster, node, record.id), value: encodeRecord(record) },
           ...(opts.also ?? []),
         ],
-      });
+      }));
+      if (!res) continue;
       if (res.succeeded) return res.revision;
       if (opts.compares?.length) {
         const again = await this.store.get(key);
@@ -753,4 +756,21 @@ function setNvpairs(node: XmlElement, setName: string): Map<string, XmlElement> 
   const out = new Map<string, XmlElement>();
   for (const set of node.children.filter((c) => c.name === setName)) for (const nv of set.children) if (nv.name === 'nvpair' && nv.attrs.name) out.set(nv.attrs.name, nv);
   return out;
+}
+
+/**
+ * Runs a compare-and-swap write whose outcome may be unknown (an etcd leader change mid-write):
+ * 'indeterminate' and 'unavailable' give undefined, so the caller re-reads and decides again
+ * instead of failing; the compare on the record's revision keeps a repeated write from applying twice.
+ */
+async function retryable<T>(write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof StoreError && (err.code === 'indeterminate' || err.code === 'unavailable')) {
+      await new Promise((r) => setTimeout(r, 50));
+      return undefined;
+    }
+    throw err;
+  }
 }
