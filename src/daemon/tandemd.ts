@@ -60,7 +60,7 @@ export interface Tandemd {
 
 /** Timing names as given in any case (TANDEM_TIMING_HEARTBEATMS) mapped to the budget's. */
 export function normalizeTiming(t: Record<string, number>): Partial<TimingBudget> {
-  const names: (keyof TimingBudget)[] = ['heartbeatMs', 'suspectMs', 'selfFenceMs', 'marginMs', 'storeCallDeadlineMs', 'leaseTtlMs'];
+  const names: (keyof TimingBudget)[] = ['heartbeatMs', 'suspectMs', 'selfFenceMs', 'marginMs', 'storeCallDeadlineMs', 'leaseTtlMs', 'storeGraceMs'];
   const out: Partial<TimingBudget> = {};
   const unknown: Record<string, number> = {};
   for (const [k, v] of Object.entries(t)) {
