@@ -29,8 +29,8 @@ export function parseXml(text: string, source = 'input'): XmlElement {
     failure ??= new CibError(`${source}: malformed XML: ${err.message}${open ? ` (inside ${describeElement(open)})` : ''}`);
   });
   parser.on('opentag', (tag) => {
-    const el: XmlElement = { name: tag.name, attrs: {}, children: [], line: parser.line };
-    for (const [k, v] of Object.entries(tag.attributes)) el.attrs[k] = String(v);
+    // Without namespaces, saxes hands over a fresh object of plain string values: keep it as is.
+    const el: XmlElement = { name: tag.name, attrs: tag.attributes as Record<string, string>, children: [], line: parser.line };
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(el);
     else if (root) failure ??= new CibError(`${source}: more than one root element`);
