@@ -238,14 +238,17 @@ export function createConstraintOrders(graph: ActionGraph): void {
 
 /** Stops on a fenced node wait for the fencing; starts of resources that need fencing wait for all fencing. */
 export function createFencingOrders(graph: ActionGraph, fences: Action[]): void {
+  if (fences.length === 0) return;
+  const targets = new Map<Node, Action[]>();
   for (const fence of fences) {
-    const target = fence.fenceTarget!;
-    for (const a of graph.actions) {
-      if (a.node === target && (a.task === 'stop' || a.task === 'demote') && a.impliedByFencing) graph.order(fence, a, { impliesThen: true });
-    }
+    const l = targets.get(fence.fenceTarget!);
+    if (l) l.push(fence);
+    else targets.set(fence.fenceTarget!, [fence]);
   }
   for (const a of graph.actions) {
-    if (a.task !== 'start' || !a.rsc || a.rsc.requires !== 'fencing' && a.rsc.requires !== 'unfencing') continue;
+    const onTarget = a.node ? targets.get(a.node) : undefined;
+    if (onTarget && (a.task === 'stop' || a.task === 'demote') && a.impliedByFencing) for (const fence of onTarget) graph.order(fence, a, { impliesThen: true });
+    if (a.task !== 'start' || !a.rsc || (a.rsc.requires !== 'fencing' && a.rsc.requires !== 'unfencing')) continue;
     for (const fence of fences) graph.order(fence, a, { runnableLeft: true });
   }
 }

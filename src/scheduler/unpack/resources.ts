@@ -375,9 +375,11 @@ export function roleLimit(r: Resource): Role {
 }
 
 /** Walks a resource and every descendant. */
-export function* descendants(r: Resource): Generator<Resource> {
-  yield r;
-  for (const c of r.children) yield* descendants(c);
+/** The resource and everything below it, depth first (an array: much cheaper than a generator here). */
+export function descendants(r: Resource, out: Resource[] = []): Resource[] {
+  out.push(r);
+  for (const c of r.children) descendants(c, out);
+  return out;
 }
 
 /** The primitives of a resource (itself if primitive). */
