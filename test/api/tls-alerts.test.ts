@@ -41,7 +41,8 @@ describe('alert agents from the CIB <alerts> section', () => {
   const results: AlertResult[] = [];
   let h: Harness;
   before(async () => {
-    writeFileSync(script, `#!/bin/sh\nenv | grep -E '^(CRM_alert_|EXTRA=)' | sort > "${out}.$CRM_alert_node_sequence.$CRM_alert_kind"\n`);
+    // Written to a temporary name and renamed, so the test never reads a half-written file.
+    writeFileSync(script, `#!/bin/sh\nf="${out}.$CRM_alert_node_sequence.$CRM_alert_kind"\nenv | grep -E '^(CRM_alert_|EXTRA=)' | sort > "$f.tmp" && mv "$f.tmp" "$f"\n`);
     writeFileSync(slow, '#!/bin/sh\nsleep 30\n');
     chmodSync(script, 0o755);
     chmodSync(slow, 0o755);
