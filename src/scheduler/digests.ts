@@ -33,7 +33,9 @@ const startLike = new Set(['start', 'migrate_from', 'reload', 'reload-agent']);
 function lastStart(ops: LrmRscOp[]): LrmRscOp | undefined {
   let best: LrmRscOp | undefined;
   for (const op of ops) {
-    if (!startLike.has(op.operation) || op.intervalMs !== 0 || op.opStatus !== 0 || op.rcCode !== 0) continue;
+    // A probe that found it running (0, or 8 for promoted) recorded the parameters it saw too.
+    const probeFound = op.operation === 'monitor' && (op.rcCode === 0 || op.rcCode === 8);
+    if ((!startLike.has(op.operation) && !probeFound) || op.intervalMs !== 0 || op.opStatus !== 0 || (op.rcCode !== 0 && !probeFound)) continue;
     if (!best || op.callId > best.callId) best = op;
   }
   return best;
