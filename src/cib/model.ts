@@ -287,6 +287,8 @@ export interface LrmRscOp {
   opDigest?: string;
   opRestartDigest?: string;
   opSecureDigest?: string;
+  /** Parameters left out of op-secure-digest (passwords), space separated. */
+  opSecureParams?: string;
   opForceRestart?: string;
   lastRcChange?: number;
   lastRun?: number;

@@ -596,6 +596,7 @@ class Parser {
       ['opDigest', 'op-digest'],
       ['opRestartDigest', 'op-restart-digest'],
       ['opSecureDigest', 'op-secure-digest'],
+      ['opSecureParams', 'op-secure-params'],
       ['opForceRestart', 'op-force-restart'],
       ['exitReason', 'exit-reason'],
       ['migrateSource', 'migrate_source'],

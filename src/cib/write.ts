@@ -231,6 +231,7 @@ function lrmRscOp(o: LrmRscOp): XmlElement {
     'op-force-restart': o.opForceRestart,
     'op-restart-digest': o.opRestartDigest,
     'op-secure-digest': o.opSecureDigest,
+    'op-secure-params': o.opSecureParams,
     migrate_source: o.migrateSource,
     migrate_target: o.migrateTarget,
   });

@@ -49,7 +49,7 @@ export function checkDefinitions(ws: WorkingSet): void {
       if (r.kind !== 'primitive' || r.runningOn.length === 0 || !r.managed) continue;
       // Bundle replicas' containers, IPs and connections are generated: their parameters are not the user's.
       if (top.kind === 'bundle' && r.parent?.kind !== 'clone') continue;
-      if (r.agent?.class === 'stonith' || (r.isRemoteConnection && (r.containerOf !== undefined || r.container !== undefined))) continue;
+      if ((r.isRemoteConnection && (r.containerOf !== undefined || r.container !== undefined))) continue;
       const params = effectiveParams(ws, r);
       for (const node of r.runningOn) {
         const lrm = byNode.get(node.name)?.lrm.find((l) => l.id === (r.historyName ?? r.id) || l.id === r.id);
@@ -60,6 +60,14 @@ export function checkDefinitions(ws: WorkingSet): void {
         const op = lrm ? lastStart(lrm.ops) : undefined;
         if (!op?.opDigest) continue;
         if (parameterDigest(params) === op.opDigest) continue;
+        // With secret parameters (passwords), the history's digest without them is what can be compared.
+        const secure = op.opSecureParams?.trim();
+        if (op.opSecureDigest !== undefined && secure) {
+          const hidden = new Set(secure.split(/\s+/));
+          // Fencing devices' own pcmk_* settings are left out of that digest as well.
+          const visible = new Map([...params].filter(([k]) => !hidden.has(k) && !k.startsWith('pcmk_')));
+          if (parameterDigest(visible) === op.opSecureDigest) continue;
+        }
         const forceRestart = op.opForceRestart?.trim();
         if (op.opRestartDigest !== undefined && forceRestart !== undefined) {
           const only = new Set(forceRestart.split(/\s+/).filter(Boolean));
