@@ -225,6 +225,8 @@ export function cancelBlockedMigrations(graph: ActionGraph): void {
     for (const e of start.before) {
       const f = e.action;
       if (!f.rsc || f.rsc === r || (f.task !== 'start' && f.task !== 'running')) continue;
+      // Its own group's or clone's milestones wrap it; they are not something it depends on.
+      if (isAncestor(f.rsc, r)) continue;
       if (!restarting(graph, f.rsc)) continue;
       cancelMigration(graph, r, `unrunnable ${f.rsc.id} stop`);
       break;
@@ -262,4 +264,9 @@ export function orderMigrations(graph: ActionGraph): void {
       graph.order(e.action, a, { ...e.flags });
     }
   }
+}
+
+function isAncestor(a: Resource, r: Resource): boolean {
+  for (let p = r.parent; p; p = p.parent) if (p === a) return true;
+  return false;
 }
