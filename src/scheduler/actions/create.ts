@@ -227,6 +227,8 @@ export function cancelBlockedMigrations(graph: ActionGraph): void {
       if (!f.rsc || f.rsc === r || (f.task !== 'start' && f.task !== 'running')) continue;
       // Its own group's or clone's milestones wrap it; they are not something it depends on.
       if (isAncestor(f.rsc, r)) continue;
+      // An optional (kind=Optional) ordering does not tie the migration to a restart.
+      if (!e.flags.impliesThen && !e.flags.runnableLeft) continue;
       if (!restarting(graph, f.rsc)) continue;
       cancelMigration(graph, r, `unrunnable ${f.rsc.id} stop`);
       break;
