@@ -13,14 +13,7 @@ import {
 } from '../../src/fencer/agent-runner.ts';
 import { AGENT_DIRS, labState } from '../fixtures/fencer/cib.ts';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isRunning as alive, waitGone } from '../support/process.ts';
 
 test('the agent gets action and parameters as key=value lines on stdin, in order', () => {
   assert.equal(formatAgentInput('off', [['ip', '10.0.0.1'], ['port', 'n1'], ['nodename', 'n2']]), 'action=off\nip=10.0.0.1\nport=n1\nnodename=n2\n');
@@ -64,8 +57,7 @@ test('a hanging agent times out and its whole process group (the sleeping child 
   assert.equal(r.outcome, 'timeout');
   assert.match(r.error!, /timed out after 400 ms/);
   const child = Number(readFileSync(`${s.dir}/hang-child.pid`, 'utf8'));
-  await new Promise((res) => setTimeout(res, 300));
-  assert.equal(alive(child), false, `the agent's child ${child} survived the timeout`);
+  assert.equal(await waitGone(child, 2000), true, `the agent's child ${child} survived the timeout`);
 });
 
 test('a missing agent is not-installed with an error naming the agent and where it was looked for', async () => {

@@ -12,14 +12,7 @@ function sleeper(): ChildProcess {
   started.push(c);
   return c;
 }
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isRunning as alive, waitGone } from '../support/process.ts';
 const exited = (c: ChildProcess) => new Promise<NodeJS.Signals | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.signalCode) : c.once('exit', (_code, sig) => r(sig))));
 test.after(() => {
   for (const c of started) if (c.pid && alive(c.pid)) process.kill(c.pid, 'SIGKILL');
