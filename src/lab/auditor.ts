@@ -10,6 +10,7 @@ import type { AuditSample } from './analysis.ts';
 import { netnsInode } from './lab.ts';
 import { nsInode } from './procs.ts';
 import type { LabState } from './state.ts';
+import { RecordLog } from './record-log.ts';
 
 export interface WatchedProcess {
   /** Resource name used in the samples. */
@@ -48,7 +49,8 @@ interface HostReader {
 const END_LINE = /^\d+: lo\s+inet /;
 
 export class Auditor {
-  readonly samples: AuditSample[] = [];
+  private readonly log = new RecordLog<AuditSample>();
+  readonly samples: AuditSample[] = this.log.items;
   private readers: HostReader[] = [];
   private timer?: NodeJS.Timeout;
   private busy = false;
@@ -62,7 +64,6 @@ export class Auditor {
   private netnsToHost = new Map<number, string>();
   /** pid → host and the watched resources its command line matches (pid reuse: dropped when the pid vanishes). */
   private pidCache = new Map<number, { host?: string; resources: string[] }>();
-  private listeners: ((s: AuditSample) => void)[] = [];
 
   constructor(private readonly state: LabState, opts: AuditorOptions = {}) {
     this.vips = opts.vips ?? state.vips;
@@ -97,12 +98,12 @@ export class Auditor {
   }
 
   onSample(fn: (s: AuditSample) => void): void {
-    this.listeners.push(fn);
+    this.log.onRecord(fn);
   }
 
   /** Latest sample (undefined before the first). */
   latest(): AuditSample | undefined {
-    return this.samples[this.samples.length - 1];
+    return this.log.latest();
   }
 
   private readHost(r: HostReader): Promise<string[]> {
@@ -178,8 +179,7 @@ export class Auditor {
     try {
       const s = await this.sample();
       if (!this.stopped) {
-        this.samples.push(s);
-        for (const fn of this.listeners) fn(s);
+        this.log.add(s);
       }
     } finally {
       this.busy = false;
@@ -188,22 +188,7 @@ export class Auditor {
 
   /** Wait until `pred` holds for a sample, or the timeout passes (returns undefined). */
   waitFor(pred: (s: AuditSample) => boolean, timeoutMs: number): Promise<AuditSample | undefined> {
-    const l = this.latest();
-    if (l && pred(l)) return Promise.resolve(l);
-    return new Promise((resolve) => {
-      const fn = (s: AuditSample) => {
-        if (pred(s)) {
-          clearTimeout(t);
-          this.listeners = this.listeners.filter((x) => x !== fn);
-          resolve(s);
-        }
-      };
-      const t = setTimeout(() => {
-        this.listeners = this.listeners.filter((x) => x !== fn);
-        resolve(undefined);
-      }, timeoutMs);
-      this.listeners.push(fn);
-    });
+    return this.log.waitFor(pred, timeoutMs);
   }
 
   stop(): AuditSample[] {

@@ -9,6 +9,7 @@ import type { AuditSample, ProbeRecord, WriteRecord } from './analysis.ts';
 import { ETCD_CLIENT_JS, PROBER_JS, RESPONDER_PORT } from './lab.ts';
 import type { LabState } from './state.ts';
 import { REPO_ROOT, etcdEndpoints } from './tandemd.ts';
+import { RecordLog } from './record-log.ts';
 
 const AUDITOR_MAIN = join(REPO_ROOT, 'src', 'lab', 'auditor-main.ts');
 
@@ -21,10 +22,10 @@ export interface ProberOptions {
 }
 
 export class Prober {
-  readonly records: ProbeRecord[] = [];
+  private readonly log = new RecordLog<ProbeRecord>();
+  readonly records: ProbeRecord[] = this.log.items;
   private child: ChildProcess;
   private exited: Promise<void>;
-  private listeners: ((r: ProbeRecord) => void)[] = [];
 
   constructor(state: LabState, opts: ProberOptions = {}) {
     const target = opts.target ?? `${state.vips[0]}:${RESPONDER_PORT}`;
@@ -48,28 +49,14 @@ export class Prober {
         return;
       }
       if (r.done) return;
-      this.records.push(r);
-      for (const fn of this.listeners) fn(r);
+      this.log.add(r);
     });
     this.exited = new Promise((resolve) => this.child.on('exit', () => resolve()));
   }
 
   /** Resolves with the first record (after now) that satisfies pred, or undefined at the timeout. */
   waitFor(pred: (r: ProbeRecord) => boolean, timeoutMs: number): Promise<ProbeRecord | undefined> {
-    return new Promise((resolve) => {
-      const fn = (r: ProbeRecord) => {
-        if (pred(r)) {
-          clearTimeout(t);
-          this.listeners = this.listeners.filter((x) => x !== fn);
-          resolve(r);
-        }
-      };
-      const t = setTimeout(() => {
-        this.listeners = this.listeners.filter((x) => x !== fn);
-        resolve(undefined);
-      }, timeoutMs);
-      this.listeners.push(fn);
-    });
+    return this.log.waitFor(pred, timeoutMs, false);
   }
 
   async stop(): Promise<ProbeRecord[]> {
@@ -126,10 +113,10 @@ export class EtcdWriter {
  * delays a sample; samples arrive as JSON lines.
  */
 export class AuditorProcess {
-  readonly samples: AuditSample[] = [];
+  private readonly log = new RecordLog<AuditSample>();
+  readonly samples: AuditSample[] = this.log.items;
   private child: ChildProcess;
   private exited: Promise<void>;
-  private listeners: ((s: AuditSample) => void)[] = [];
   readonly ready: Promise<void>;
 
   constructor(state: LabState, opts: { vips?: string[]; watch?: string[]; intervalMs?: number; maxDurationMs?: number } = {}) {
@@ -155,34 +142,18 @@ export class AuditorProcess {
         return;
       }
       if (s.done) return;
-      this.samples.push(s);
       readyResolve();
-      for (const fn of [...this.listeners]) fn(s);
+      this.log.add(s);
     });
     this.exited = new Promise((resolve) => this.child.on('exit', () => (readyResolve(), resolve())));
   }
 
   latest(): AuditSample | undefined {
-    return this.samples[this.samples.length - 1];
+    return this.log.latest();
   }
 
   waitFor(pred: (s: AuditSample) => boolean, timeoutMs: number): Promise<AuditSample | undefined> {
-    const l = this.latest();
-    if (l && pred(l)) return Promise.resolve(l);
-    return new Promise((resolve) => {
-      const fn = (s: AuditSample) => {
-        if (pred(s)) {
-          clearTimeout(t);
-          this.listeners = this.listeners.filter((x) => x !== fn);
-          resolve(s);
-        }
-      };
-      const t = setTimeout(() => {
-        this.listeners = this.listeners.filter((x) => x !== fn);
-        resolve(undefined);
-      }, timeoutMs);
-      this.listeners.push(fn);
-    });
+    return this.log.waitFor(pred, timeoutMs);
   }
 
   async stop(): Promise<AuditSample[]> {
