@@ -19,6 +19,8 @@ export interface AgentInvocation {
   signal?: AbortSignal;
   /** How much of stdout to keep (default 8 KiB); meta-data needs all of it. */
   stdoutLimitBytes?: number;
+  /** Text written to the agent's stdin, then closed (fence agents read their options there). */
+  stdin?: string;
 }
 
 export interface AgentRun {
@@ -67,10 +69,16 @@ export function runAgentProcess(inv: AgentInvocation): Promise<AgentRun> {
       env: inv.env,
       cwd: inv.cwd,
       detached: true, // own process group (setsid), so the whole tree can be signalled
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [inv.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       uid: inv.uid,
       gid: inv.gid,
     });
+    if (inv.stdin !== undefined) {
+      child.stdin!.on('error', () => {
+        /* EPIPE: the agent did not read its input; its exit code tells the rest */
+      });
+      child.stdin!.end(inv.stdin);
+    }
     child.stdout!.on('data', (b: Buffer) => stdout.push(b));
     child.stderr!.on('data', (b: Buffer) => {
       stderr.push(b);

@@ -9,12 +9,10 @@
 //
 // Each run gets its own process group; on timeout the group gets SIGTERM, then SIGKILL.
 
-import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SaxesParser } from 'saxes';
-import { killProcessGroup } from '../executor/agent-process.ts';
-import { OutputTail } from '../executor/output-tail.ts';
+import { runAgentProcess } from '../executor/agent-process.ts';
 
 export type FenceAgentAction = 'off' | 'on' | 'reboot' | 'status' | 'monitor' | 'list' | 'metadata' | 'validate-all' | (string & {});
 
@@ -112,76 +110,25 @@ export async function runFenceAgent(req: FenceAgentRequest): Promise<FenceAgentR
   const found = resolveAgentPath(req.agent, req.agentDirs);
   const done = (r: Omit<FenceAgentResult, 'startedAt' | 'durationMs'>): FenceAgentResult => ({ ...r, startedAt, durationMs: Math.round(performance.now() - t0) });
   if (!found.path) {
-    return Promise.resolve(done({ outcome: 'not-installed', rc: null, signal: null, stdout: '', stderr: '', error: found.error! }));
+    return done({ outcome: 'not-installed', rc: null, signal: null, stdout: '', stderr: '', error: found.error! });
   }
   const path = found.path;
-  const stdout = new OutputTail(req.stdoutLimitBytes ?? 65536);
-  const stderr = new OutputTail(8192);
-  const grace = req.killGraceMs ?? 1000;
-
-  return new Promise((resolve) => {
-    let timedOut = false;
-    let cancelled = false;
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const child = spawn(path, [], { env: req.env ?? defaultEnv(), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (b: Buffer) => stdout.push(b));
-    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
-    child.stdin!.on('error', () => {
-      /* EPIPE: the agent did not read its input; its exit code tells the rest */
-    });
-    child.stdin!.end(input);
-
-    const finish = (rc: number | null, sig: NodeJS.Signals | null, spawnError?: NodeJS.ErrnoException) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      clearTimeout(killTimer);
-      req.signal?.removeEventListener('abort', onAbort);
-      const base = { rc, signal: sig, stdout: stdout.text(), stderr: stderr.text(), path };
-      if (spawnError) return resolve(done({ ...base, outcome: spawnError.code === 'ENOENT' ? 'not-installed' : 'error', error: `fence agent ${path} could not be started: ${spawnError.message}` }));
-      if (timedOut) return resolve(done({ ...base, outcome: 'timeout', error: `fence agent ${req.agent} action ${req.action} timed out after ${req.timeoutMs} ms` }));
-      if (cancelled) return resolve(done({ ...base, outcome: 'cancelled', error: `fence agent ${req.agent} action ${req.action} was cancelled` }));
-      resolve(done({ ...base, ...interpretExit(req.agent, req.action, rc, sig, base.stderr) }));
-    };
-    const terminate = () => {
-      if (child.pid === undefined) return;
-      killProcessGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => killProcessGroup(child.pid!, 'SIGKILL'), grace);
-    };
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      terminate();
-    }, req.timeoutMs);
-    const onAbort = () => {
-      if (timedOut || cancelled || settled) return;
-      cancelled = true;
-      terminate();
-    };
-    if (req.signal?.aborted) queueMicrotask(onAbort);
-    else req.signal?.addEventListener('abort', onAbort, { once: true });
-
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) finish(null, null, err);
-    });
-    child.once('exit', (code, sig) => {
-      clearTimeout(deadline);
-      if (timedOut || cancelled) {
-        clearTimeout(killTimer);
-        killProcessGroup(child.pid!, 'SIGKILL');
-      }
-      // A helper left in the group may hold the pipes; do not wait for it long.
-      const drain = setTimeout(() => {
-        child.stdout!.destroy();
-        child.stderr!.destroy();
-        finish(code, sig);
-      }, 50);
-      child.once('close', () => {
-        clearTimeout(drain);
-        finish(code, sig);
-      });
-    });
+  // The executor's runner: own process group, deadline, SIGTERM then SIGKILL to the whole group.
+  const run = await runAgentProcess({
+    file: path,
+    args: [],
+    env: req.env ?? defaultEnv(),
+    timeoutMs: req.timeoutMs,
+    killGraceMs: req.killGraceMs ?? 1000,
+    stdoutLimitBytes: req.stdoutLimitBytes ?? 65536,
+    stdin: input,
+    ...(req.signal ? { signal: req.signal } : {}),
   });
+  const base = { rc: run.exitCode, signal: run.exitSignal, stdout: run.stdout, stderr: run.stderr, path };
+  if (run.spawnError) return done({ ...base, outcome: run.spawnError.code === 'ENOENT' ? 'not-installed' : 'error', error: `fence agent ${path} could not be started: ${run.spawnError.message}` });
+  if (run.timedOut) return done({ ...base, outcome: 'timeout', error: `fence agent ${req.agent} action ${req.action} timed out after ${req.timeoutMs} ms` });
+  if (run.cancelled) return done({ ...base, outcome: 'cancelled', error: `fence agent ${req.agent} action ${req.action} was cancelled` });
+  return done({ ...base, ...interpretExit(req.agent, req.action, run.exitCode, run.exitSignal, base.stderr) });
 }
 
 /** Last non-empty stderr line, for error messages (fencing.py logs "ERROR: Failed: ..."). */
