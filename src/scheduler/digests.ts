@@ -43,7 +43,8 @@ function lastStart(ops: LrmRscOp[]): LrmRscOp | undefined {
 
 /** Marks resources whose recorded start no longer matches their definition (restart or reload). */
 export function checkDefinitions(ws: WorkingSet): void {
-  const byNode = new Map(ws.cib.status.nodes.map((n) => [n.uname ?? n.id, n]));
+  // Each node's history by resource id, looked up once per running resource.
+  const byNode = new Map(ws.cib.status.nodes.map((n) => [n.uname ?? n.id, new Map(n.lrm.map((l) => [l.id, l]))]));
   for (const top of ws.resources) {
     for (const r of descendants(top)) {
       if (r.kind !== 'primitive' || r.runningOn.length === 0 || !r.managed) continue;
@@ -52,7 +53,8 @@ export function checkDefinitions(ws: WorkingSet): void {
       if ((r.isRemoteConnection && (r.containerOf !== undefined || r.container !== undefined))) continue;
       const params = effectiveParams(ws, r);
       for (const node of r.runningOn) {
-        const lrm = byNode.get(node.name)?.lrm.find((l) => l.id === (r.historyName ?? r.id) || l.id === r.id);
+        const history = byNode.get(node.name);
+        const lrm = history?.get(r.historyName ?? r.id) ?? history?.get(r.id);
         if (lrm && agentDiffers(r, lrm)) {
           (r.agentChanged ??= new Set()).add(node.id);
           continue;

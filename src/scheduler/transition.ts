@@ -221,8 +221,14 @@ function toTransitionAction(ws: WorkingSet, a: Action, id: number): TransitionAc
 /** Recurring monitors for every primitive that will run: after its start/promote/demote, or now if missing. */
 function addRecurringMonitors(ws: WorkingSet, executed: Action[], idOf: Map<Action, number>, out: TransitionAction[]): void {
   const lastStep = new Map<string, Action>();
+  const tasksOn = new Map<string, Set<string>>();
   for (const a of executed) {
-    if (!a.rsc || a.pseudo || !a.node) continue;
+    if (!a.rsc || !a.node) continue;
+    const key = `${a.rsc.id}@${a.node.name}`;
+    let tasks = tasksOn.get(key);
+    if (!tasks) tasksOn.set(key, (tasks = new Set()));
+    tasks.add(a.task);
+    if (a.pseudo) continue;
     if (a.task === 'start' || a.task === 'promote' || a.task === 'demote' || a.task === 'migrate_from') {
       const k = `${a.rsc.id}@${a.node.name}`;
       const prev = lastStep.get(k);
@@ -235,12 +241,13 @@ function addRecurringMonitors(ws: WorkingSet, executed: Action[], idOf: Map<Acti
       if (!cfg || !r.managed || r.nextRole === 'Stopped' || !r.assignedTo) continue;
       const node = r.assignedTo;
       if (!node.online || node.unclean || node.maintenance) continue;
-      const step = lastStep.get(`${r.id}@${node.name}`);
+      const key = `${r.id}@${node.name}`;
+      const step = lastStep.get(key);
       // Only where it will run after this transition: already there and not stopped, or started now.
-      const stoppedHere = executed.some((a) => a.rsc === r && a.task === 'stop' && a.node === node);
-      const runsHere = r.runningOn.includes(node) && !stoppedHere;
-      if (!runsHere && !(step && (step.task === 'start' || step.task === 'migrate_from' || order(step.task) > 1))) continue;
-      if (!runsHere && step && step.task !== 'start' && step.task !== 'migrate_from' && !executed.some((a) => a.rsc === r && a.node === node && (a.task === 'start' || a.task === 'migrate_from'))) continue;
+      const tasks = tasksOn.get(key);
+      const startedHere = tasks !== undefined && (tasks.has('start') || tasks.has('migrate_from'));
+      const keptHere = r.runningOn.includes(node) && !(tasks?.has('stop') ?? false);
+      if (!startedHere && !keptHere) continue;
       const role: Role = r.nextRole === 'Promoted' ? 'Promoted' : r.promotable || r.parent?.promotable ? 'Unpromoted' : 'Started';
       const promotable = r.promotable || (r.parent?.promotable ?? false);
       for (const o of cfg.ops) {

@@ -123,13 +123,7 @@ export function createPrimitiveActions(graph: ActionGraph, r: Resource): Primiti
   const pSource = r.partialMigrationSource;
   const pTarget = r.partialMigrationTarget;
   if (pSource && pTarget && chosen === pTarget && r.allowMigrate && !r.failed && pSource.online && !pSource.unclean && pTarget.online && !pTarget.unclean) {
-    r.migrating = { source: pSource, target: pTarget };
-    const migrateFrom = resourceAction(graph, r, 'migrate_from', pTarget, false);
-    const stop = resourceAction(graph, r, 'stop', pSource, false);
-    const start = resourceAction(graph, r, 'start', pTarget, false);
-    start.pseudo = true;
-    graph.order(migrateFrom, stop, { impliesThen: true, runnableLeft: true });
-    graph.order(migrateFrom, start, { impliesThen: true, runnableLeft: true });
+    createMigration(graph, r, pSource, pTarget, { migrateToDone: true });
     return plan;
   }
   if (plan.multiplyActive) {
@@ -199,15 +193,17 @@ function canMigrate(r: Resource, from: Node, to: Node): boolean {
   return true;
 }
 
-/** migrate_to on the source, migrate_from on the target, then the source's stop; the start is implied. */
-function createMigration(graph: ActionGraph, r: Resource, from: Node, to: Node): void {
+/**
+ * migrate_to on the source (unless the history shows it done already), migrate_from on the target,
+ * then the source's stop; the start is implied.
+ */
+function createMigration(graph: ActionGraph, r: Resource, from: Node, to: Node, opts: { migrateToDone?: boolean } = {}): void {
   r.migrating = { source: from, target: to };
-  const migrateTo = resourceAction(graph, r, 'migrate_to', from, false);
   const migrateFrom = resourceAction(graph, r, 'migrate_from', to, false);
+  if (!opts.migrateToDone) graph.order(resourceAction(graph, r, 'migrate_to', from, false), migrateFrom, { impliesThen: true, runnableLeft: true });
   const stop = resourceAction(graph, r, 'stop', from, false);
   const start = resourceAction(graph, r, 'start', to, false);
   start.pseudo = true;
-  graph.order(migrateTo, migrateFrom, { impliesThen: true, runnableLeft: true });
   graph.order(migrateFrom, stop, { impliesThen: true, runnableLeft: true });
   graph.order(migrateFrom, start, { impliesThen: true, runnableLeft: true });
 }
